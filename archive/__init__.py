@@ -1,0 +1,98 @@
+"""The archive's Flask application factory."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from archive import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def instance_path() -> Path:
+    """The instance folder: ``ARCHIVE_INSTANCE`` or ``instance/`` in the working directory."""
+    return Path(os.environ.get("ARCHIVE_INSTANCE", "instance")).resolve()
+
+
+def config_file() -> Path | None:
+    """The TOML settings file: ``ARCHIVE_CONFIG`` or ``config.toml`` in the working directory."""
+    named = os.environ.get("ARCHIVE_CONFIG")
+    if named:
+        return Path(named)
+    for candidate in (Path("config.toml"), ROOT / "config.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    config = settings.defaults()
+    path = config_file()
+    if path is not None:
+        with open(path, "rb") as fh:
+            settings.merge(config, tomllib.load(fh))
+    if overrides:
+        settings.merge(config, overrides)
+    return config
+
+
+def _secret_key(instance: Path) -> str:
+    """A key kept in the instance folder, so sessions survive restarts."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the archive; ``config`` (a test's mapping) overrides everything else."""
+    config = dict(config or {})
+    instance = Path(config.pop("INSTANCE_PATH", None) or instance_path()).resolve()
+    app = Flask(
+        __name__,
+        instance_path=str(instance),
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
+    values = load_config(config)
+    app.config.from_mapping(values)
+    _fill_paths(app, instance)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _secret_key(instance)
+    app.config["MAX_CONTENT_LENGTH"] = None  # uploads stream; the limit is ours (MEDIA)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+
+    from archive import auth, queue, web
+    from archive.db import db
+
+    db.init_app(app)
+    auth.init_app(app)
+    queue.init_app(app)
+    web.init_app(app)
+    return app
+
+
+def _fill_paths(app: Flask, instance: Path) -> None:
+    """Resolve the folders under the instance folder that settings left empty."""
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'archive.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}} if app.config[
+        "DATABASE_URL"
+    ].startswith("sqlite") else {}
+    media = app.config["MEDIA"]
+    media["ROOT"] = str(Path(media["ROOT"] or instance / "media").resolve())
+    index = app.config["INDEX"]
+    index["DIR"] = str(Path(index["DIR"] or instance / "index").resolve())

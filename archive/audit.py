@@ -1,0 +1,25 @@
+"""The audit trail, and the outbox row that tells the indexer an item changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from archive.db import db
+from archive.models import AuditEvent, IndexOutbox, Item, User
+
+
+def record(user: User | None, action: str, item: Item | None = None, **details: Any) -> None:
+    """Add an audit event to the session (the caller commits)."""
+    user_id = user.id if user is not None and getattr(user, "is_authenticated", False) else None
+    if item is not None and item.id is None:
+        db.session.flush()
+    db.session.add(
+        AuditEvent(
+            user_id=user_id,
+            action=action,
+            item_id=item.id if item is not None else None,
+            details=details,
+        )
+    )
+    if item is not None:
+        db.session.add(IndexOutbox(item_id=item.id))

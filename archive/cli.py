@@ -1,0 +1,200 @@
+"""The ``archive`` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from archive import create_app
+from archive.errors import ArchiveError
+from archive.models import ITEM_TYPES, ROLES
+
+
+def _create_app(*_args):
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def main():
+    """The oral-history archive of the Palestinian prisoners' movement."""
+
+
+def fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+@main.command()
+@with_appcontext
+def init():
+    """Create or migrate the database, the index and the media folders (safe to run again)."""
+    from archive import migrate, storage
+    from archive.users import ensure_admin
+
+    instance = Path(current_app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    for folder in (storage.originals_root(), storage.uploads_dir(), storage.media_root() / "derivatives"):
+        folder.mkdir(parents=True, exist_ok=True)
+    Path(current_app.config["INDEX"]["DIR"]).mkdir(parents=True, exist_ok=True)
+    migrate.upgrade()
+    admin, password = ensure_admin()
+    click.echo(f"Archive ready in {instance}")
+    if password:
+        click.echo(f"Created the admin account {admin.email} with password: {password}")
+        click.echo("This password is shown only once: keep it now.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def serve(host: str, port: int):
+    """Serve the web app and run the background worker, until Ctrl-C."""
+    from archive.supervisor import serve as run
+
+    sys.exit(run(host, port, current_app.config["SERVER"]))
+
+
+@main.command()
+@with_appcontext
+def worker():
+    """Run the background worker alone."""
+    from archive.queue import huey
+
+    consumer = huey().create_consumer(
+        workers=int(current_app.config["QUEUE"]["WORKERS"]), worker_type="thread", periodic=True
+    )
+    consumer.run()
+
+
+@main.group()
+def users():
+    """Manage user accounts."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@with_appcontext
+def users_create(email: str, role: str):
+    """Create an account; the password is read from stdin, or prompted on a terminal."""
+    from archive.users import create_user
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        user = create_user(email, password, role)
+    except ArchiveError as exc:
+        fail(str(exc))
+    click.echo(f"Created {user.email} ({user.role}).")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--identifier", help="Accession number of the new item (one FILE only).")
+@click.option("--title", help="Title of the new item (one FILE only).")
+@click.option("--type", "type_", type=click.Choice(ITEM_TYPES), help="Item type.")
+@click.option("--wait", is_flag=True, help="Make the access copies now, in this process.")
+@with_appcontext
+def ingest(files, identifier, title, type_, wait):
+    """Ingest audio or video files, each as a new draft item."""
+    from archive import storage
+    from archive.ingest import ingest as run_ingest
+
+    if len(files) > 1 and (identifier or title):
+        fail("--identifier and --title take exactly one FILE.")
+    failed = 0
+    for path in files:
+        try:
+            done = run_ingest(
+                storage.local(path), user=None, identifier=identifier, title=title, type=type_
+            )
+        except ArchiveError as exc:
+            click.echo(f"{path}: {exc}", err=True)
+            failed += 1
+            continue
+        click.echo(f"{path} → {done.item.identifier} ({done.recording.kind}, job {done.job.id})")
+        if wait and not _wait_for(done.job.id, path.name):
+            failed += 1
+    if failed:
+        fail(f"{failed} of {len(files)} file(s) failed.")
+
+
+def _wait_for(job_id: int, label: str) -> bool:
+    """Run a job here with a progress bar; True when it succeeded."""
+    from archive.db import db
+    from archive.jobs import run_job_with_progress
+    from archive.models import Job
+
+    job = run_job_with_progress(job_id, label)
+    db.session.expire_all()
+    job = db.session.get(Job, job_id)
+    if job.state != "done":
+        click.echo(f"{label}: transcoding failed: {job.error.splitlines()[0]}", err=True)
+        return False
+    return True
+
+
+@main.command()
+@with_appcontext
+def demo():
+    """Load the small demo collection (once)."""
+    from archive.demo import load_demo
+
+    try:
+        loaded = load_demo(echo=click.echo)
+    except ArchiveError as exc:
+        fail(str(exc))
+    click.echo(f"Demo collection: {loaded} item(s) loaded." if loaded else "Demo collection already loaded.")
+
+
+@main.group()
+def jobs():
+    """Background jobs."""
+
+
+@jobs.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def jobs_list(as_json: bool):
+    """Show jobs that are queued, running or failed."""
+    from sqlalchemy import select
+
+    from archive.db import db
+    from archive.models import Job
+
+    found = db.session.scalars(select(Job).where(Job.state != "done").order_by(Job.id))
+    rows = [job.to_dict() for job in found]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        reason = f"  {row['error'].splitlines()[0]}" if row["error"] else ""
+        click.echo(f"{row['id']:>6}  {row['item']:<20} {row['state']:<12} {row['progress']:.0%}{reason}")
+
+
+@jobs.command("retry")
+@click.argument("job_id", type=int)
+@click.option("--wait", is_flag=True, help="Run it now, in this process.")
+@with_appcontext
+def jobs_retry(job_id: int, wait: bool):
+    """Queue a failed job again."""
+    from archive import jobs as job_ops
+
+    try:
+        if wait:
+            job_ops.reset_for_retry(job_id)
+            ok = _wait_for(job_id, f"job {job_id}")
+            if not ok:
+                fail(f"Job {job_id} failed again.")
+        else:
+            job_ops.retry(job_id)
+    except ArchiveError as exc:
+        fail(str(exc))
+    click.echo(f"Job {job_id} {'done' if wait else 'queued'}.")

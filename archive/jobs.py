@@ -1,0 +1,177 @@
+"""The background jobs: thin functions that take ids and call ``media``."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import media
+from flask import current_app
+from sqlalchemy import select
+
+from archive import audit
+from archive.db import db
+from archive.errors import ArchiveError, NotFound
+from archive.models import Job, MediaFile, utcnow
+from archive.queue import enqueue, task
+from archive.storage import absolute, derivatives_dir, media_root
+
+MIMETYPES = {
+    ("access", "audio"): "audio/mp4",
+    ("access", "video"): "video/mp4",
+    ("poster", "video"): "image/jpeg",
+    ("peaks", "audio"): "application/json",
+    ("peaks", "video"): "application/json",
+}
+EXTENSIONS = {"audio": ".m4a", "video": ".mp4"}
+
+
+@task
+def transcode(job_id: int) -> None:
+    """Make a recording's access copy, poster and waveform peaks, reporting progress."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.state == "done":
+        return
+    recording = job.recording
+    job.state, job.progress, job.error = "probing", 0.0, ""
+    job.attempts += 1
+    job.started_at, job.finished_at = utcnow(), None
+    db.session.commit()
+    settings = current_app.config["MEDIA"]
+    timeout = settings["TRANSCODE_TIMEOUT"]
+    try:
+        source = absolute(recording.original.relpath)
+        if not source.is_file():
+            raise media.MediaError(f"The original file is missing from storage: {source.name}.")
+        probe = media.probe(source, timeout=settings["PROBE_TIMEOUT"])
+        job.state = "transcoding"
+        db.session.commit()
+        folder = derivatives_dir(recording.id)
+        made = {}
+        made["access"] = media.transcode(
+            source,
+            folder / f"access{EXTENSIONS[probe.kind]}",
+            kind=probe.kind,
+            probe=probe,
+            on_progress=_progress_reporter(job, share=0.9),
+            timeout=timeout,
+            overrides=_overrides(settings),
+        )
+        if probe.kind == "video":
+            made["poster"] = media.make_poster(source, folder / "poster.jpg", timeout=600)
+        made["peaks"] = media.compute_peaks(source, folder / "peaks.json", timeout=timeout)
+    except media.MediaError as exc:
+        db.session.rollback()
+        job.state = "failed"
+        job.error = _failure_text(exc)
+        job.finished_at = utcnow()
+        audit.record(None, "transcode-failed", recording.item, job=job.id, reason=str(exc))
+        db.session.commit()
+        return
+    for role, path in made.items():
+        _replace_file(recording, role, path, probe.kind)
+    job.state, job.progress, job.finished_at = "done", 1.0, utcnow()
+    audit.record(None, "transcoded", recording.item, job=job.id)
+    db.session.commit()
+
+
+def retry(job_id: int) -> Job:
+    """Queue a failed job again."""
+    job = reset_for_retry(job_id)
+    enqueue("transcode", job.id)
+    return job
+
+
+def reset_for_retry(job_id: int) -> Job:
+    """Mark a failed job queued again (the caller runs or enqueues it)."""
+    job = db.session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"No job {job_id}.")
+    if job.state != "failed":
+        raise ArchiveError(f"Job {job_id} is {job.state}; only a failed job can be retried.")
+    job.state, job.progress = "queued", 0.0
+    db.session.commit()
+    return job
+
+
+def run_job_with_progress(job_id: int, label: str) -> None:
+    """Run a transcode in a thread of this process while showing its progress bar."""
+    import threading
+
+    import click
+
+    app = current_app._get_current_object()
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                transcode(job_id)
+            except BaseException as exc:  # reported below, in the caller's thread
+                errors.append(exc)
+
+    thread = threading.Thread(target=work, name=f"job-{job_id}")
+    thread.start()
+    shown = 0
+    with click.progressbar(length=100, label=label, show_percent=True, file=sys.stderr) as bar:
+        while thread.is_alive():
+            thread.join(0.3)
+            db.session.expire_all()
+            job = db.session.get(Job, job_id)
+            percent = int(job.progress * 100) if job else 0
+            if percent > shown:
+                bar.update(percent - shown)
+                shown = percent
+        bar.update(100 - shown)
+    if errors:
+        raise errors[0]
+
+
+def pending_jobs() -> list[Job]:
+    return list(db.session.scalars(select(Job).where(Job.state.in_(("queued", "failed")))))
+
+
+def _progress_reporter(job: Job, *, share: float):
+    """Save progress at most twice a second, scaled to ``share`` of the whole job."""
+    last = [0.0]
+
+    def report(fraction: float) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.5 and fraction < 1.0:
+            return
+        last[0] = now
+        job.progress = max(0.0, min(1.0, fraction)) * share
+        db.session.commit()
+
+    return report
+
+
+def _replace_file(recording, role: str, path, kind: str) -> None:
+    relpath = path.relative_to(media_root()).as_posix()
+    existing = recording.file(role)
+    if existing is not None:
+        recording.files.remove(existing)
+        db.session.flush()
+    recording.files.append(
+        MediaFile(
+            role=role,
+            relpath=relpath,
+            sha256=media.sha256_file(path),
+            size=path.stat().st_size,
+            mimetype=MIMETYPES[(role, kind)],
+        )
+    )
+
+
+def _overrides(settings: dict) -> dict:
+    return {
+        "audio_bitrate": settings["AUDIO_BITRATE"],
+        "max_height": settings["VIDEO_MAX_HEIGHT"],
+        "crf": settings["VIDEO_CRF"],
+    }
+
+
+def _failure_text(exc: media.MediaError) -> str:
+    message = str(exc)
+    detail = getattr(exc, "ffmpeg_message", "")
+    return f"{message}\n{detail}".strip() if detail else message

@@ -1,0 +1,231 @@
+"""The catalogue: items, their recordings and files, users, jobs and the audit trail.
+
+Models describe; the operations in ``archive.operations`` act.  No method here
+commits.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from archive.db import db
+
+ITEM_TYPES = ("testimony", "poem", "song", "interview", "lecture", "event")
+ACCESS_LEVELS = ("public", "researchers", "staff")
+STATUSES = ("draft", "published", "withdrawn")
+ROLES = ("admin", "archivist", "researcher")
+JOB_STATES = ("queued", "probing", "transcoding", "done", "failed")
+IDENTIFIER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(20), default="researcher")
+    approved: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # flask-login refuses inactive users
+        return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("admin", "archivist")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class Item(db.Model):
+    """One catalogued work: a testimony, poem, song, interview, lecture or event."""
+
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(64), unique=True)
+    type: Mapped[str] = mapped_column(String(20), default="testimony")
+    title: Mapped[str] = mapped_column(Text, default="")
+    title_en: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(50), default="ar")
+    date: Mapped[str] = mapped_column(String(40), default="")
+    place: Mapped[str] = mapped_column(Text, default="")
+    access: Mapped[str] = mapped_column(String(20), default="staff")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    embargo_until: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    recordings: Mapped[list[Recording]] = relationship(
+        back_populates="item", order_by="Recording.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def current_recordings(self) -> list[Recording]:
+        return [r for r in self.recordings if r.superseded_at is None]
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.title_en or self.identifier
+
+
+class Recording(db.Model):
+    """One audio or video recording of an item: its original and its access copies."""
+
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str] = mapped_column(String(10))  # audio | video
+    original_filename: Mapped[str] = mapped_column(Text, default="")
+    format_name: Mapped[str] = mapped_column(String(100), default="")
+    duration: Mapped[float | None] = mapped_column(default=None)
+    bit_rate: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    audio_codec: Mapped[str | None] = mapped_column(String(50), default=None)
+    sample_rate: Mapped[int | None] = mapped_column(default=None)
+    channels: Mapped[int | None] = mapped_column(default=None)
+    video_codec: Mapped[str | None] = mapped_column(String(50), default=None)
+    width: Mapped[int | None] = mapped_column(default=None)
+    height: Mapped[int | None] = mapped_column(default=None)
+    technical: Mapped[dict] = mapped_column(JSON, default=dict)
+    superseded_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+    item: Mapped[Item] = relationship(back_populates="recordings")
+    files: Mapped[list[MediaFile]] = relationship(
+        back_populates="recording", cascade="all, delete-orphan"
+    )
+    jobs: Mapped[list[Job]] = relationship(
+        back_populates="recording", order_by="Job.id", cascade="all, delete-orphan"
+    )
+
+    def file(self, role: str) -> MediaFile | None:
+        return next((f for f in self.files if f.role == role), None)
+
+    @property
+    def original(self) -> MediaFile | None:
+        return self.file("original")
+
+    @property
+    def latest_job(self) -> Job | None:
+        return self.jobs[-1] if self.jobs else None
+
+    @property
+    def ready(self) -> bool:
+        return self.file("access") is not None
+
+
+class MediaFile(db.Model):
+    """A stored file: the untouched original, an access copy, a poster or waveform peaks."""
+
+    __tablename__ = "media_files"
+    __table_args__ = (
+        UniqueConstraint("recording_id", "role"),
+        # The same bytes are kept once: a second upload of them is refused.
+        Index(
+            "uq_media_files_original_sha256",
+            "sha256",
+            unique=True,
+            sqlite_where=text("role = 'original'"),
+            postgresql_where=text("role = 'original'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recording_id: Mapped[int] = mapped_column(
+        ForeignKey("recordings.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(20))  # original | access | poster | peaks
+    relpath: Mapped[str] = mapped_column(Text)  # relative to the media root
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mimetype: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    recording: Mapped[Recording] = relationship(back_populates="files")
+
+
+class Job(db.Model):
+    """A background job on a recording, with the progress the pages show live."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recording_id: Mapped[int] = mapped_column(
+        ForeignKey("recordings.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20), default="transcode")
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    progress: Mapped[float] = mapped_column(default=0.0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    recording: Mapped[Recording] = relationship(back_populates="jobs")
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "recording": self.recording_id,
+            "item": self.recording.item.identifier,
+            "state": self.state,
+            "progress": round(self.progress, 3),
+            "error": self.error,
+            "attempts": self.attempts,
+        }
+
+
+class AuditEvent(db.Model):
+    """Who changed what, and when."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    action: Mapped[str] = mapped_column(String(50))
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("items.id", ondelete="SET NULL"), default=None, index=True
+    )
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    user: Mapped[User | None] = relationship()
+
+
+class IndexOutbox(db.Model):
+    """'Index this item' rows, written in the same transaction as the change."""
+
+    __tablename__ = "index_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

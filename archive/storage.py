@@ -1,0 +1,100 @@
+"""Where files live: incoming uploads, originals and access copies under the media root."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+
+from archive.errors import ArchiveError
+
+CHUNK = 1 << 20
+
+
+def media_root() -> Path:
+    return Path(current_app.config["MEDIA"]["ROOT"])
+
+
+def originals_root() -> Path:
+    return media_root() / "originals"
+
+
+def derivatives_dir(recording_id: int) -> Path:
+    return media_root() / "derivatives" / str(recording_id)
+
+
+def uploads_dir() -> Path:
+    return media_root() / "incoming"
+
+
+def absolute(relpath: str) -> Path:
+    """The path of a stored file from its relative path, refusing to leave the media root."""
+    root = media_root().resolve()
+    path = (root / relpath).resolve()
+    if root not in path.parents:
+        raise ArchiveError("Stored file path leaves the media root.")
+    return path
+
+
+@dataclass
+class Upload:
+    """Bytes received and hashed, waiting to be ingested."""
+
+    path: Path
+    filename: str  # as the uploader named it: recorded, never used as a path
+    sha256: str
+    size: int
+    temporary: bool  # ours to delete once ingested
+
+    def discard(self) -> None:
+        if self.temporary:
+            self.path.unlink(missing_ok=True)
+
+
+def receive(stream: BinaryIO, filename: str, *, limit: int | None = None) -> Upload:
+    """Stream ``stream`` to a temporary file under the media root, hashing as it goes."""
+    limit = limit if limit is not None else current_app.config["MEDIA"]["MAX_UPLOAD_BYTES"]
+    folder = uploads_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="upload-", dir=folder)
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise ArchiveError(
+                        f"The file is larger than the limit of {limit // (1024 * 1024)} MiB."
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Upload(Path(name), _clean_filename(filename), digest.hexdigest(), size, temporary=True)
+
+
+def local(path: Path, *, limit: int | None = None) -> Upload:
+    """A file already on this machine (``archive ingest``): hashed in place, never moved."""
+    from media import sha256_file
+
+    limit = limit if limit is not None else current_app.config["MEDIA"]["MAX_UPLOAD_BYTES"]
+    if not path.is_file():
+        raise ArchiveError(f"{path}: no such file.")
+    size = path.stat().st_size
+    if size > limit:
+        raise ArchiveError(f"{path.name}: larger than the limit of {limit // (1024 * 1024)} MiB.")
+    return Upload(path, _clean_filename(path.name), sha256_file(path), size, temporary=False)
+
+
+def _clean_filename(filename: str) -> str:
+    """The uploader's filename as text to record: no directories, no control characters."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable())
+    return name[:255]

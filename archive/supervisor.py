@@ -1,0 +1,70 @@
+"""``archive serve``: the web server and the worker as child processes of one supervisor.
+
+Huey's consumer installs signal handlers, so it cannot live in a thread of the
+web process; gunicorn's workers each would start one.  The supervisor passes
+Ctrl-C / SIGTERM on to both children and stops the other when one dies.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+
+def commands(host: str, port: int, server: dict) -> dict[str, list[str]]:
+    python = sys.executable
+    return {
+        "web": [
+            python, "-m", "gunicorn",
+            "--bind", f"{host}:{port}",
+            "--workers", str(server["WORKERS"]),
+            "--worker-class", "gthread",
+            "--threads", str(server["THREADS"]),
+            "--timeout", "120",
+            "--graceful-timeout", "10",
+            "--access-logfile", "-",
+            "archive.wsgi:app",
+        ],
+        "worker": [python, "-m", "archive", "worker"],
+    }  # fmt: skip
+
+
+def serve(host: str, port: int, server: dict) -> int:
+    """Run both children until a signal or until one of them exits; return an exit code."""
+    children = {name: subprocess.Popen(cmd) for name, cmd in commands(host, port, server).items()}
+    print(f"Serving the archive at http://{host}:{port}/ (Ctrl-C stops it)", flush=True)
+    stopping = []
+
+    def stop(signum, _frame):
+        stopping.append(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stopping and all(child.poll() is None for child in children.values()):
+            time.sleep(0.2)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _stop_all(children)
+    if stopping:
+        return 0
+    dead = [name for name, child in children.items() if child.returncode not in (0, None)]
+    print(f"archive serve: {', '.join(dead) or 'a child'} exited; stopped the rest.", file=sys.stderr)
+    return 1
+
+
+def _stop_all(children: dict[str, subprocess.Popen], grace: float = 15.0) -> None:
+    for child in children.values():
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for child in children.values():
+        remaining = max(0.1, deadline - time.monotonic())
+        try:
+            child.wait(remaining)
+        except subprocess.TimeoutExpired:
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait()

@@ -1,0 +1,63 @@
+"""Wires the views, the interface language and the response headers into the app."""
+
+from __future__ import annotations
+
+from flask import Flask, g, render_template, request
+from flask_babel import Babel
+
+from archive.errors import NotFound
+
+LANGUAGES = ("ar", "en", "fr")
+RTL = {"ar"}
+babel = Babel()
+
+
+def select_locale() -> str:
+    """``?lang=`` first (remembered in a cookie), then the cookie, then Arabic."""
+    lang = request.args.get("lang")
+    if lang in LANGUAGES:
+        g.set_lang_cookie = lang
+        return lang
+    lang = request.cookies.get("lang")
+    return lang if lang in LANGUAGES else "ar"
+
+
+def init_app(app: Flask) -> None:
+    from archive.views import manage, media_files, public
+
+    babel.init_app(app, locale_selector=select_locale, default_locale="ar")
+    app.register_blueprint(public.bp)
+    app.register_blueprint(manage.bp)
+    app.register_blueprint(media_files.bp)
+
+    @app.context_processor
+    def _direction():
+        from flask_babel import get_locale
+
+        lang = str(get_locale() or "ar")
+        return {"lang": lang, "dir": "rtl" if lang in RTL else "ltr", "languages": LANGUAGES}
+
+    @app.after_request
+    def _headers(response):
+        lang = g.pop("set_lang_cookie", None)
+        if lang:
+            response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; media-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
+        )
+        return response
+
+    @app.errorhandler(NotFound)
+    def _not_found(exc):
+        return render_template("error.html", code=404, message=str(exc)), 404
+
+    for code in (403, 404, 405, 410, 413):
+
+        @app.errorhandler(code)
+        def _http_error(exc, code=code):
+            return render_template("error.html", code=code, message=exc.description), code
