@@ -89,9 +89,9 @@ def _fill_paths(app: Flask, instance: Path) -> None:
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'archive.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}} if app.config[
-        "DATABASE_URL"
-    ].startswith("sqlite") else {}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = (
+        {"connect_args": {"timeout": 30}} if app.config["DATABASE_URL"].startswith("sqlite") else {}
+    )
     media = app.config["MEDIA"]
     media["ROOT"] = str(Path(media["ROOT"] or instance / "media").resolve())
     index = app.config["INDEX"]

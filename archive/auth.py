@@ -59,7 +59,11 @@ def safe_next(target: str | None) -> str | None:
 def login():
     if request.method == "POST":
         user = find_user(request.form.get("email", ""))
-        if user is not None and user.active and user.check_password(request.form.get("password", "")):
+        if (
+            user is not None
+            and user.active
+            and user.check_password(request.form.get("password", ""))
+        ):
             login_user(user, remember=bool(request.form.get("remember")))
             return redirect(safe_next(request.args.get("next")) or url_for("web.home"))
         flash(_("Wrong email or password."), "error")

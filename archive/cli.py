@@ -19,7 +19,9 @@ def _create_app(*_args):
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+@click.group(
+    cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False
+)
 def main():
     """The oral-history archive of the Palestinian prisoners' movement."""
 
@@ -37,7 +39,11 @@ def init():
 
     instance = Path(current_app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
-    for folder in (storage.originals_root(), storage.uploads_dir(), storage.media_root() / "derivatives"):
+    for folder in (
+        storage.originals_root(),
+        storage.uploads_dir(),
+        storage.media_root() / "derivatives",
+    ):
         folder.mkdir(parents=True, exist_ok=True)
     Path(current_app.config["INDEX"]["DIR"]).mkdir(parents=True, exist_ok=True)
     migrate.upgrade()
@@ -151,7 +157,11 @@ def demo():
         loaded = load_demo(echo=click.echo)
     except ArchiveError as exc:
         fail(str(exc))
-    click.echo(f"Demo collection: {loaded} item(s) loaded." if loaded else "Demo collection already loaded.")
+    click.echo(
+        f"Demo collection: {loaded} item(s) loaded."
+        if loaded
+        else "Demo collection already loaded."
+    )
 
 
 @main.group()
@@ -176,7 +186,9 @@ def jobs_list(as_json: bool):
         return
     for row in rows:
         reason = f"  {row['error'].splitlines()[0]}" if row["error"] else ""
-        click.echo(f"{row['id']:>6}  {row['item']:<20} {row['state']:<12} {row['progress']:.0%}{reason}")
+        click.echo(
+            f"{row['id']:>6}  {row['item']:<20} {row['state']:<12} {row['progress']:.0%}{reason}"
+        )
 
 
 @jobs.command("retry")

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import media
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+import media
 from archive import audit, queue
 from archive.db import db
 from archive.errors import ArchiveError, DuplicateMedia
 from archive.models import IDENTIFIER_RE, ITEM_TYPES, Item, Job, MediaFile, Recording, User
-from archive.storage import Upload, absolute, originals_root
+from archive.storage import Upload, media_root, originals_root
 
 MIMETYPES = {"audio": "audio/mp4", "video": "video/mp4"}
 
@@ -155,7 +155,7 @@ def _new_recording(item, upload, probe, stored, user) -> Recording:
     recording.files.append(
         MediaFile(
             role="original",
-            relpath=stored.relpath,
+            relpath=stored.path.relative_to(media_root()).as_posix(),
             sha256=stored.sha256,
             size=stored.size,
             mimetype="application/octet-stream",
@@ -167,13 +167,12 @@ def _new_recording(item, upload, probe, stored, user) -> Recording:
 
 def _forget_unreferenced(stored) -> None:
     """Remove an original we just stored when the catalogue did not take it."""
+    relpath = stored.path.relative_to(media_root()).as_posix()
     still_used = db.session.scalar(
-        select(MediaFile.id).where(MediaFile.relpath == stored.relpath).limit(1)
+        select(MediaFile.id).where(MediaFile.relpath == relpath).limit(1)
     )
     if still_used is None:
-        path = absolute(stored.relpath)
-        path.chmod(0o644)
-        path.unlink(missing_ok=True)
+        stored.path.unlink(missing_ok=True)
 
 
 def _title_from(filename: str) -> str:

@@ -25,7 +25,9 @@ def get_item(identifier: str, user: User | None) -> Item:
 
 def visible_items(user: User | None, *, page: int = 1, per_page: int = 20):
     """Items ``user`` may see, newest first, one page of them."""
-    query = select(Item).where(visible_filter(user)).order_by(Item.created_at.desc(), Item.id.desc())
+    query = (
+        select(Item).where(visible_filter(user)).order_by(Item.created_at.desc(), Item.id.desc())
+    )
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 import time
 
-import media
 from flask import current_app
 from sqlalchemy import select
 
+import media
 from archive import audit
 from archive.db import db
 from archive.errors import ArchiveError, NotFound

@@ -10,7 +10,18 @@ import re
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,6 +31,7 @@ ITEM_TYPES = ("testimony", "poem", "song", "interview", "lecture", "event")
 ACCESS_LEVELS = ("public", "researchers", "staff")
 STATUSES = ("draft", "published", "withdrawn")
 ROLES = ("admin", "archivist", "researcher")
+CREDIT_ROLES = ("narrator", "interviewer", "poet", "performer", "composer", "translator")
 JOB_STATES = ("queued", "probing", "transcoding", "done", "failed")
 IDENTIFIER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -71,9 +83,14 @@ class Item(db.Model):
     title_en: Mapped[str] = mapped_column(Text, default="")
     description: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
-    language: Mapped[str] = mapped_column(String(50), default="ar")
-    date: Mapped[str] = mapped_column(String(40), default="")
-    place: Mapped[str] = mapped_column(Text, default="")
+    languages: Mapped[str] = mapped_column(String(100), default="ar")  # "ar|en"
+    date: Mapped[str] = mapped_column(
+        String(40), default=""
+    )  # as written: 1988, 1988-04, circa 1990
+    place: Mapped[str] = mapped_column(Text, default="")  # where it was recorded
+    rights: Mapped[str] = mapped_column(String(40), default="")  # a code of archive.rights
+    download: Mapped[bool] = mapped_column(default=False)  # may the public download it
+    notes: Mapped[str] = mapped_column(Text, default="")
     access: Mapped[str] = mapped_column(String(20), default="staff")
     status: Mapped[str] = mapped_column(String(20), default="draft")
     embargo_until: Mapped[datetime | None] = mapped_column(default=None)
@@ -84,6 +101,24 @@ class Item(db.Model):
     recordings: Mapped[list[Recording]] = relationship(
         back_populates="item", order_by="Recording.position", cascade="all, delete-orphan"
     )
+    credits: Mapped[list[Credit]] = relationship(
+        back_populates="item", order_by="Credit.position", cascade="all, delete-orphan"
+    )
+    tags: Mapped[list[Tag]] = relationship(secondary="item_tags", order_by="Tag.label")
+    collections: Mapped[list[Collection]] = relationship(
+        secondary="item_collections", order_by="Collection.title"
+    )
+    prisons: Mapped[list[Place]] = relationship(secondary="item_places", order_by="Place.name")
+    transcripts: Mapped[list[Transcript]] = relationship(
+        back_populates="item", order_by="Transcript.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def language_list(self) -> list[str]:
+        return [code for code in self.languages.split("|") if code]
+
+    def people_in(self, role: str) -> list[Person]:
+        return [credit.person for credit in self.credits if credit.role == role]
 
     @property
     def current_recordings(self) -> list[Recording]:
@@ -92,6 +127,154 @@ class Item(db.Model):
     @property
     def display_title(self) -> str:
         return self.title or self.title_en or self.identifier
+
+
+item_tags = Table(
+    "item_tags",
+    db.metadata,
+    Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+)
+item_collections = Table(
+    "item_collections",
+    db.metadata,
+    Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("collection_id", ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True),
+)
+item_places = Table(
+    "item_places",
+    db.metadata,
+    Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("place_id", ForeignKey("places.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Person(db.Model):
+    """An authority record: one person, however their name is spelled."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text)  # primary name, Arabic script
+    name_latin: Mapped[str] = mapped_column(Text, default="")
+    kunya: Mapped[str] = mapped_column(Text, default="")  # kunya or nickname
+    birth_year: Mapped[int | None] = mapped_column(default=None)
+    bio: Mapped[str] = mapped_column(Text, default="")
+    bio_en: Mapped[str] = mapped_column(Text, default="")
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    variants: Mapped[list[PersonName]] = relationship(
+        back_populates="person", order_by="PersonName.id", cascade="all, delete-orphan"
+    )
+    credits: Mapped[list[Credit]] = relationship(back_populates="person")
+
+    @property
+    def all_names(self) -> list[str]:
+        names = [self.name, self.name_latin, self.kunya, *(v.name for v in self.variants)]
+        return [n for n in names if n]
+
+
+class PersonName(db.Model):
+    """A variant spelling of a person's name (رأفت حمدونة / Raafat Hamdouna)."""
+
+    __tablename__ = "person_names"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(Text)
+
+    person: Mapped[Person] = relationship(back_populates="variants")
+
+
+class Credit(db.Model):
+    """A person's part in an item: narrator, interviewer, poet, performer, composer, translator."""
+
+    __tablename__ = "credits"
+    __table_args__ = (UniqueConstraint("item_id", "person_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    position: Mapped[int] = mapped_column(default=0)
+
+    item: Mapped[Item] = relationship(back_populates="credits")
+    person: Mapped[Person] = relationship(back_populates="credits")
+
+
+class Tag(db.Model):
+    """A term of the controlled vocabulary, labelled in Arabic and English."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(Text, unique=True)
+    label_en: Mapped[str] = mapped_column(Text, default="")
+
+
+class Collection(db.Model):
+    """A series grouping items; an item may belong to several."""
+
+    __tablename__ = "collections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(Text, unique=True)
+    title_en: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+
+
+class Place(db.Model):
+    """A prison or place that items speak of."""
+
+    __tablename__ = "places"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    name_en: Mapped[str] = mapped_column(Text, default="")
+
+
+class Transcript(db.Model):
+    """What was said in one recording, in one language, as timed or untimed segments."""
+
+    __tablename__ = "transcripts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    recording_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recordings.id", ondelete="SET NULL"), default=None
+    )
+    language: Mapped[str] = mapped_column(String(20), default="ar")
+    restricted: Mapped[bool] = mapped_column(default=False)  # staff only
+    source_format: Mapped[str] = mapped_column(String(20), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    item: Mapped[Item] = relationship(back_populates="transcripts")
+    recording: Mapped[Recording | None] = relationship()
+    segments: Mapped[list[Segment]] = relationship(
+        back_populates="transcript", order_by="Segment.position", cascade="all, delete-orphan"
+    )
+
+
+class Segment(db.Model):
+    """One passage of a transcript; start and end in seconds, or None when untimed."""
+
+    __tablename__ = "segments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(
+        ForeignKey("transcripts.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    start: Mapped[float | None] = mapped_column(default=None)
+    end: Mapped[float | None] = mapped_column(default=None)
+    text: Mapped[str] = mapped_column(Text, default="")
+    speaker: Mapped[str] = mapped_column(Text, default="")
+    restricted: Mapped[bool] = mapped_column(default=False)  # "this passage is not published"
+
+    transcript: Mapped[Transcript] = relationship(back_populates="segments")
 
 
 class Recording(db.Model):
@@ -115,6 +298,7 @@ class Recording(db.Model):
     height: Mapped[int | None] = mapped_column(default=None)
     technical: Mapped[dict] = mapped_column(JSON, default=dict)
     superseded_at: Mapped[datetime | None] = mapped_column(default=None)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("recordings.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 

@@ -21,23 +21,55 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("SECRET_KEY", "", "Signs sessions and CSRF tokens; generated into the instance folder when empty."),
+    Setting(
+        "SECRET_KEY",
+        "",
+        "Signs sessions and CSRF tokens; generated into the instance folder when empty.",
+    ),
     Setting("SITE_NAME", "أرشيف الحركة الأسيرة", "Name of the archive shown in page titles."),
-    Setting("SITE_NAME_EN", "Prisoners' Movement Oral History Archive", "English name of the archive."),
-    Setting("DATABASE_URL", "", "SQLAlchemy URL of the catalogue; empty means SQLite in the instance folder."),
+    Setting(
+        "SITE_NAME_EN", "Prisoners' Movement Oral History Archive", "English name of the archive."
+    ),
+    Setting(
+        "DATABASE_URL",
+        "",
+        "SQLAlchemy URL of the catalogue; empty means SQLite in the instance folder.",
+    ),
     Setting("ITEMS_PER_PAGE", 20, "Items per page in listings."),
     Setting("IDENTIFIER_PREFIX", "AR-", "Prefix of generated item identifiers (AR-000123)."),
-    Setting("MEDIA.ROOT", "", "Folder holding originals and access copies; empty means <instance>/media."),
-    Setting("MEDIA.MAX_UPLOAD_BYTES", 4 * GiB, "Largest file accepted by an upload or ingest, in bytes."),
+    Setting(
+        "MEDIA.ROOT",
+        "",
+        "Folder holding originals and access copies; empty means <instance>/media.",
+    ),
+    Setting(
+        "MEDIA.MAX_UPLOAD_BYTES", 4 * GiB, "Largest file accepted by an upload or ingest, in bytes."
+    ),
     Setting("MEDIA.PROBE_TIMEOUT", 120, "Seconds ffprobe may take on one file."),
-    Setting("MEDIA.TRANSCODE_TIMEOUT", 6 * 3600, "Seconds one transcode may take before it is killed."),
+    Setting(
+        "MEDIA.TRANSCODE_TIMEOUT", 6 * 3600, "Seconds one transcode may take before it is killed."
+    ),
     Setting("MEDIA.AUDIO_BITRATE", "128k", "Bitrate of the AAC audio in access copies."),
     Setting("MEDIA.VIDEO_MAX_HEIGHT", 720, "Largest height in lines of video access copies."),
-    Setting("MEDIA.VIDEO_CRF", 23, "x264 constant rate factor of video access copies (lower is better)."),
-    Setting("MEDIA.X_ACCEL_REDIRECT", "", "When set (e.g. /protected-media/), media are sent by the reverse proxy."),
-    Setting("QUEUE.URL", "", "Huey storage: empty for SQLite in the instance folder, or redis://host:port/db."),
+    Setting(
+        "MEDIA.VIDEO_CRF", 23, "x264 constant rate factor of video access copies (lower is better)."
+    ),
+    Setting(
+        "MEDIA.X_ACCEL_REDIRECT",
+        "",
+        "When set (e.g. /protected-media/), media are sent by the reverse proxy.",
+    ),
+    Setting(
+        "QUEUE.URL",
+        "",
+        "Huey storage: empty for SQLite in the instance folder, or redis://host:port/db.",
+    ),
     Setting("QUEUE.WORKERS", 2, "Worker threads of `archive worker`."),
-    Setting("QUEUE.IMMEDIATE", False, "Run background jobs inline in the calling process (tests, scripts)."),
+    Setting(
+        "QUEUE.IMMEDIATE",
+        False,
+        "Run background jobs inline in the calling process (tests, scripts).",
+    ),
     Setting("SERVER.WORKERS", 2, "gunicorn worker processes started by `archive serve`."),
     Setting("SERVER.THREADS", 8, "Threads per gunicorn worker (long uploads hold one each)."),
     Setting("INDEX.DIR", "", "Folder of the Whoosh search index; empty means <instance>/index."),

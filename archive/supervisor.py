@@ -52,7 +52,9 @@ def serve(host: str, port: int, server: dict) -> int:
     if stopping:
         return 0
     dead = [name for name, child in children.items() if child.returncode not in (0, None)]
-    print(f"archive serve: {', '.join(dead) or 'a child'} exited; stopped the rest.", file=sys.stderr)
+    print(
+        f"archive serve: {', '.join(dead) or 'a child'} exited; stopped the rest.", file=sys.stderr
+    )
     return 1
 
 

@@ -23,7 +23,9 @@ def create_user(email: str, password: str, role: str, *, approved: bool | None =
         raise ArchiveError("The password must have at least 8 characters.")
     if db.session.scalar(select(User).where(User.email == email)) is not None:
         raise ArchiveError(f"An account for {email} already exists.")
-    user = User(email=email, role=role, approved=role != "researcher" if approved is None else approved)
+    user = User(
+        email=email, role=role, approved=role != "researcher" if approved is None else approved
+    )
     user.set_password(password)
     db.session.add(user)
     db.session.commit()

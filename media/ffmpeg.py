@@ -1,0 +1,250 @@
+"""Running ffmpeg and ffprobe: argument lists only, always with a time and memory limit."""
+
+import json
+import os
+import resource
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+
+from media.errors import RejectedFile, TranscodeError, TranscodeTimeout
+from media.profiles import ALLOWED_FORMATS, DEFAULT_MEMORY_LIMIT
+
+FFMPEG = "ffmpeg"
+FFPROBE = "ffprobe"
+
+#: Options every ffmpeg command starts with (also part of build_transcode_args' list).
+GLOBAL_ARGS = ["-nostdin", "-hide_banner", "-loglevel", "error"]
+#: What run_ffmpeg adds so it can follow the work: key=value lines on stdout.
+PROGRESS_ARGS = ["-nostats", "-progress", "pipe:1"]
+
+STDERR_LINES = 40  # how much of ffmpeg's own message an error keeps
+PROGRESS_INTERVAL = 0.25  # seconds between two on_progress calls
+
+#: glibc reserves 64 MiB of address space per malloc arena (up to 8 per CPU); with
+#: RLIMIT_AS set, a many-core machine could hit the limit before using any real memory.
+_CHILD_ENV = {"MALLOC_ARENA_MAX": "4"}
+
+
+def file_url(path: str | os.PathLike) -> str:
+    """`path` as an ffmpeg URL that can only mean a local file ("concat:x", "-i" are harmless)."""
+    return "file:" + os.path.abspath(path)
+
+
+def input_args(path: str | os.PathLike, *options: str) -> list[str]:
+    """`-i path` preceded by `options` and the whitelists that keep ffmpeg on local media files."""
+    return [
+        *options,
+        "-protocol_whitelist",
+        "file",
+        "-format_whitelist",
+        ",".join(sorted(ALLOWED_FORMATS)),
+        "-i",
+        file_url(path),
+    ]
+
+
+def ffprobe_json(path: str | os.PathLike, *, timeout: float) -> dict:
+    """ffprobe's JSON description (format and streams) of `path`; RejectedFile if it fails."""
+    cmd = [FFPROBE, "-hide_banner", "-loglevel", "error", "-show_format", "-show_streams"]
+    cmd += ["-of", "json", *input_args(path)]
+    try:
+        done = subprocess.run(
+            cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL, env=_env()
+        )
+    except subprocess.TimeoutExpired:
+        raise RejectedFile(
+            f"Reading this file took longer than {timeout:g} seconds, so it was refused "
+            "(it may be damaged)."
+        ) from None
+    stderr = done.stderr.decode("utf-8", "replace")
+    if done.returncode != 0:
+        raise ProbeFailed(stderr)
+    return json.loads(done.stdout.decode("utf-8", "replace"))
+
+
+class ProbeFailed(RejectedFile):
+    """ffprobe could not read the file; probe() turns `stderr` into an archivist's sentence."""
+
+    def __init__(self, stderr: str):
+        super().__init__("This is not an audio or video file (ffprobe could not read it).")
+        self.stderr = stderr
+
+
+def run_ffmpeg(
+    args: list[str],
+    *,
+    timeout: float | None,
+    duration: float | None = None,
+    on_progress: Callable[[float], None] | None = None,
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+) -> None:
+    """Run ffmpeg with `args` (without the executable), reporting progress as 0..1 fractions.
+
+    `args` must carry its own inputs' whitelists (see input_args). Progress needs `duration`.
+    Raises TranscodeTimeout after `timeout` seconds and TranscodeError on failure.
+    """
+    _follow(
+        [FFMPEG, *GLOBAL_ARGS, *PROGRESS_ARGS, *args],
+        timeout,
+        memory_limit,
+        _ProgressReport(duration, on_progress),
+    )
+
+
+def measure_ffmpeg(
+    args: list[str], *, timeout: float | None, memory_limit: int | None = DEFAULT_MEMORY_LIMIT
+) -> float:
+    """Run ffmpeg with `args` and return how many seconds of output it wrote."""
+    report = _ProgressReport(None, None)
+    _follow([FFMPEG, *GLOBAL_ARGS, *PROGRESS_ARGS, *args], timeout, memory_limit, report)
+    return report.seconds
+
+
+def _follow(cmd: list[str], timeout, memory_limit, report: "_ProgressReport") -> None:
+    with _Ffmpeg(cmd, timeout=timeout, memory_limit=memory_limit) as job:
+        for line in job.process.stdout:
+            report.line(line.decode("ascii", "replace").strip())
+        job.finish()
+        report.done()
+
+
+def stream_ffmpeg(
+    args: list[str],
+    *,
+    timeout: float | None,
+    chunk_size: int = 1 << 16,
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+) -> Iterator[bytes]:
+    """Run ffmpeg with `args` writing to pipe:1 and yield its output in chunks, as it comes."""
+    cmd = [FFMPEG, *GLOBAL_ARGS, *args]
+    with _Ffmpeg(cmd, timeout=timeout, memory_limit=memory_limit) as job:
+        while chunk := job.process.stdout.read(chunk_size):
+            yield chunk
+        job.finish()
+
+
+class _Ffmpeg:
+    """One ffmpeg process: stderr kept in a thread, a watchdog for the timeout, killed on exit."""
+
+    def __init__(self, cmd: list[str], *, timeout: float | None, memory_limit: int | None):
+        self.cmd = cmd
+        self.timeout = timeout
+        self.process = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_env(),
+            preexec_fn=_memory_limiter(memory_limit),
+        )
+        self.stderr: deque[str] = deque(maxlen=STDERR_LINES)
+        self._reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._reader.start()
+        self.timed_out = threading.Event()
+        self._watchdog = None
+        if timeout is not None:
+            self._watchdog = threading.Timer(max(timeout, 0), self._expire)
+            self._watchdog.daemon = True
+            self._watchdog.start()
+
+    def _read_stderr(self) -> None:
+        for line in self.process.stderr:
+            self.stderr.append(line.decode("utf-8", "replace").rstrip())
+
+    def _expire(self) -> None:
+        self.timed_out.set()
+        self.process.kill()
+
+    def finish(self) -> None:
+        """Wait for ffmpeg to end; raise if it was stopped or failed."""
+        returncode = self.process.wait()
+        self._reader.join()
+        if returncode == 0:
+            return
+        message = "\n".join(self.stderr)
+        if self.timed_out.is_set():
+            raise TranscodeTimeout(
+                f"ffmpeg was stopped after {self.timeout:g} seconds, its time limit.",
+                ffmpeg_message=message,
+                returncode=returncode,
+            )
+        raise TranscodeError(
+            f"ffmpeg failed: {_reason(self.stderr, returncode)}",
+            ffmpeg_message=message,
+            returncode=returncode,
+        )
+
+    def __enter__(self) -> "_Ffmpeg":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        if self.process.poll() is None:  # left early: an exception, Ctrl-C, a closed generator
+            self.process.kill()
+            self.process.wait()
+        self._reader.join()
+        self.process.stdout.close()
+        self.process.stderr.close()
+
+
+class _ProgressReport:
+    """Turns ffmpeg's -progress lines into on_progress(fraction) calls, a few per second."""
+
+    def __init__(self, duration: float | None, on_progress: Callable[[float], None] | None):
+        self.duration = duration if duration and duration > 0 else None
+        self.on_progress = on_progress
+        self.seconds = 0.0  # how far the output has got
+        self.fraction = 0.0  # the last fraction reported
+        self.last_call = 0.0
+
+    def line(self, line: str) -> None:
+        key, _, value = line.partition("=")
+        if key in ("out_time_us", "out_time_ms"):  # both are microseconds (ffmpeg quirk)
+            if value.isdigit():
+                self.reached(int(value) / 1e6)
+
+    def reached(self, seconds: float) -> None:
+        self.seconds = max(self.seconds, seconds)
+        if self.on_progress is None or self.duration is None:
+            return
+        fraction = min(seconds / self.duration, 1.0)
+        now = time.monotonic()
+        if fraction > self.fraction and now - self.last_call >= PROGRESS_INTERVAL:
+            self.fraction, self.last_call = fraction, now
+            self.on_progress(fraction)
+
+    def done(self) -> None:
+        if self.on_progress is not None and self.fraction < 1.0:
+            self.fraction = 1.0
+            self.on_progress(1.0)
+
+
+def _reason(stderr: deque[str], returncode: int) -> str:
+    """The line of ffmpeg's message that says what went wrong (not "Conversion failed!")."""
+    for line in reversed(stderr):
+        if line and not line.startswith(_GENERIC_ERRORS):
+            return line.rstrip(".") + "."
+    return f"it stopped with exit status {returncode}."
+
+
+_GENERIC_ERRORS = ("Conversion failed", "Error while", "Exiting normally")
+
+
+def _memory_limiter(limit: int | None) -> Callable[[], None] | None:
+    """A preexec_fn capping the child's address space at `limit` bytes (None: no cap)."""
+    if not limit:
+        return None
+    limits = (limit, limit)  # built here: the child, forked from a threaded worker, only calls
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, limits)
+
+    return limit_memory
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, **_CHILD_ENV}

@@ -1,0 +1,154 @@
+"""The ``archive`` command, run as a user runs it: a real process on a real instance folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.test_upload import make_tone, make_video
+
+
+@pytest.fixture
+def env(tmp_path):
+    environ = dict(os.environ)
+    environ.pop("ARCHIVE_ADMIN_PASSWORD", None)
+    environ["ARCHIVE_INSTANCE"] = str(tmp_path / "instance")
+    return environ
+
+
+def archive(env, *args, input=None, timeout=120):
+    return subprocess.run(
+        [sys.executable, "-m", "archive", *args],
+        env=env, input=input, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+def query(env, sql):
+    with sqlite3.connect(Path(env["ARCHIVE_INSTANCE"]) / "archive.db") as con:
+        return con.execute(sql).fetchall()
+
+
+def test_init_creates_admin_once_and_is_safe_to_run_again(env):
+    first = archive(env, "init")
+    assert first.returncode == 0, first.stderr
+    assert "admin@localhost" in first.stdout and "password" in first.stdout
+    second = archive(env, "init")
+    assert second.returncode == 0 and "password" not in second.stdout
+    instance = Path(env["ARCHIVE_INSTANCE"])
+    assert (instance / "media" / "originals").is_dir() and (instance / "index").is_dir()
+    assert query(env, "select email, role from users") == [("admin@localhost", "admin")]
+
+
+def test_admin_password_from_environment(env):
+    env["ARCHIVE_ADMIN_PASSWORD"] = "a password from the environment"
+    result = archive(env, "init")
+    assert result.returncode == 0 and "a password from" not in result.stdout
+
+
+def test_ingest_wait_makes_access_copies(env, tmp_path):
+    archive(env, "init")
+    tone = make_tone(tmp_path / "song.wav", seconds=4)
+    clip = make_video(tmp_path / "clip.mp4", size="640x360")
+    one = archive(env, "ingest", str(tone), "--identifier", "PMA-0001", "--title", "أغنية",
+                  "--type", "song", "--wait")  # fmt: skip
+    assert one.returncode == 0, one.stderr
+    assert "PMA-0001" in one.stdout
+    two = archive(env, "ingest", str(clip), "--wait")
+    assert two.returncode == 0, two.stderr
+    items = query(env, "select identifier, title, type, status from items order by id")
+    assert items[0] == ("PMA-0001", "أغنية", "song", "draft")
+    assert items[1][0] == "AR-000002" and items[1][1] == "clip"
+    assert query(env, "select state from jobs") == [("done",), ("done",)]
+    roles = query(env, "select role from media_files order by recording_id, role")
+    assert [r for (r,) in roles] == [
+        "access",
+        "original",
+        "peaks",
+        "access",
+        "original",
+        "peaks",
+        "poster",
+    ]
+
+
+def test_ingest_refusals_exit_non_zero_with_a_reason(env, tmp_path):
+    archive(env, "init")
+    text = tmp_path / "notes.mp3"
+    text.write_text("not audio")
+    result = archive(env, "ingest", str(text), "--wait")
+    assert result.returncode != 0
+    assert "not an audio or video file" in result.stderr
+    tone = make_tone(tmp_path / "a.wav")
+    assert archive(env, "ingest", str(tone), "--identifier", "bad id!").returncode != 0
+    both = archive(env, "ingest", str(tone), str(text), "--title", "x")
+    assert both.returncode != 0 and "exactly one FILE" in both.stderr
+    assert archive(env, "ingest", str(tmp_path / "missing.wav")).returncode != 0
+    assert query(env, "select count(*) from items") == [(0,)]
+
+
+def test_ingest_queues_for_the_worker_without_wait(env, tmp_path):
+    archive(env, "init")
+    tone = make_tone(tmp_path / "a.wav")
+    assert archive(env, "ingest", str(tone)).returncode == 0
+    assert query(env, "select state from jobs") == [("queued",)]
+    listing = archive(env, "jobs", "list", "--json")
+    assert json.loads(listing.stdout)[0]["state"] == "queued"
+
+
+def test_users_create_reads_password_from_stdin(env):
+    archive(env, "init")
+    made = archive(env, "users", "create", "Archivist@Example.org", "--role", "archivist",
+                   input="a long enough password\n")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    again = archive(env, "users", "create", "archivist@example.org", "--role", "archivist",
+                    input="a long enough password\n")  # fmt: skip
+    assert again.returncode != 0 and "already exists" in again.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_runs_web_and_worker_and_stops_on_sigint(env, tmp_path):
+    """`archive serve` serves pages and its worker transcodes a queued ingest; Ctrl-C stops all."""
+    archive(env, "init")
+    tone = make_tone(tmp_path / "a.wav")
+    assert archive(env, "ingest", str(tone)).returncode == 0
+    port = free_port()
+    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115  (closed below)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "archive", "serve", "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        page = None
+        while time.monotonic() < deadline:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read()
+                if query(env, "select state from jobs") == [("done",)]:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.3)
+        output = (tmp_path / "serve.log").read_text()
+        assert page is not None and b'dir="rtl"' in page, output
+        assert query(env, "select state from jobs") == [("done",)], output
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        server.wait(30)
+        log.close()
+    children = subprocess.run(["pgrep", "-s", str(server.pid)], capture_output=True, text=True)
+    assert children.stdout.strip() == ""
