@@ -106,25 +106,62 @@ def users_create(email: str, role: str):
 @click.option("--identifier", help="Accession number of the new item (one FILE only).")
 @click.option("--title", help="Title of the new item (one FILE only).")
 @click.option("--type", "type_", type=click.Choice(ITEM_TYPES), help="Item type.")
+@click.option(
+    "--transcript",
+    type=click.Path(path_type=Path),
+    help="A transcript of the recording (WebVTT, SRT, text or OHMS XML; one FILE only).",
+)
+@click.option("--language", default="ar", show_default=True, help="Language of --transcript.")
 @click.option("--wait", is_flag=True, help="Make the access copies now, in this process.")
 @with_appcontext
-def ingest(files, identifier, title, type_, wait):
+def ingest(files, identifier, title, type_, transcript, language, wait):
     """Ingest audio or video files, each as a new draft item."""
-    from archive import storage
+    from archive import storage, transcripts
+    from archive.db import db
+    from archive.ingest import abandon, start_jobs
     from archive.ingest import ingest as run_ingest
 
-    if len(files) > 1 and (identifier or title):
-        fail("--identifier and --title take exactly one FILE.")
+    if len(files) > 1 and (identifier or title or transcript):
+        fail("--identifier, --title and --transcript take exactly one FILE.")
+    segments = None
+    if transcript is not None:
+        try:
+            segments, fmt = transcripts.read_file(transcript)
+        except ArchiveError as exc:
+            fail(str(exc))
     failed = 0
     for path in files:
+        done = None
         try:
             done = run_ingest(
-                storage.local(path), user=None, identifier=identifier, title=title, type=type_
+                storage.local(path),
+                user=None,
+                identifier=identifier,
+                title=title,
+                type=type_,
+                commit=False,
             )
+            if segments is not None:
+                transcripts.attach(
+                    done.item,
+                    segments,
+                    language=language,
+                    recording=done.recording,
+                    source_format=fmt,
+                    user=None,
+                    commit=False,
+                )
+            db.session.commit()
         except ArchiveError as exc:
+            db.session.rollback()
+            abandon()
             click.echo(f"{path}: {exc}", err=True)
             failed += 1
             continue
+        except BaseException:
+            db.session.rollback()
+            raise
+        start_jobs([done])
         click.echo(f"{path} → {done.item.identifier} ({done.recording.kind}, job {done.job.id})")
         if wait and not _wait_for(done.job.id, path.name):
             failed += 1

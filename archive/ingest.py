@@ -15,7 +15,7 @@ from archive.errors import ArchiveError, DuplicateMedia
 from archive.models import IDENTIFIER_RE, ITEM_TYPES, Item, Job, MediaFile, Recording, User
 from archive.storage import Upload, media_root, originals_root
 
-MIMETYPES = {"audio": "audio/mp4", "video": "video/mp4"}
+ORPHANS = "ingest.stored"  # session.info key: originals stored by uncommitted ingests
 
 
 @dataclass
@@ -23,6 +23,7 @@ class Ingested:
     item: Item
     recording: Recording
     job: Job
+    stored: media.StoredFile
 
 
 def ingest(
@@ -33,17 +34,24 @@ def ingest(
     title: str | None = None,
     type: str | None = None,
     item: Item | None = None,
+    replaces: Recording | None = None,
+    commit: bool = True,
 ) -> Ingested:
     """Check, store and catalogue one file, then queue its access copies.
 
     Creates a new draft item unless ``item`` is given (a further recording of
-    it).  Nothing is left behind when the file is refused.  The upload's
-    temporary file is removed either way.
+    it) or ``replaces`` names a recording this file supersedes (the old
+    original stays in storage, marked superseded).  Nothing is left behind when
+    the file is refused; the upload's temporary file is removed either way.
+    With ``commit=False`` the caller commits, then calls ``start_jobs``, or
+    rolls back and calls ``abandon``.
     """
+    if replaces is not None:
+        item = replaces.item
     try:
         _refuse_duplicate(upload)
         if item is None:
-            _check_new_item(identifier, type)
+            check_new_item(identifier, type)
         try:
             probe = media.probe(upload.path, timeout=current_app.config["MEDIA"]["PROBE_TIMEOUT"])
         except media.MediaError as exc:
@@ -54,30 +62,69 @@ def ingest(
 
     try:
         if item is None:
-            item = _new_item(identifier, title or _title_from(upload.filename), type or "testimony")
+            item = new_item(identifier, title or _title_from(upload.filename), type or "testimony")
         recording = _new_recording(item, upload, probe, stored, user)
+        if replaces is not None:
+            _supersede(replaces, recording)
         job = Job(recording=recording, state="queued")
         db.session.add(job)
         audit.record(
             user,
-            "ingest",
+            "replace-recording" if replaces is not None else "ingest",
             item,
             recording=upload.filename,
             sha256=upload.sha256,
             size=upload.size,
+            **({"replaces": replaces.id} if replaces is not None else {}),
         )
-        db.session.commit()
+        done = Ingested(item, recording, job, stored)
+        if commit:
+            db.session.commit()
     except IntegrityError:
         # Another upload of the same bytes committed first.
         db.session.rollback()
         _refuse_duplicate(upload)
         raise
     except BaseException:
-        db.session.rollback()
-        _forget_unreferenced(stored)
+        if commit:
+            db.session.rollback()
+            _forget_unreferenced(stored)
+        else:  # the caller rolls back, then abandon() removes it
+            db.session.info.setdefault(ORPHANS, []).append(stored)
         raise
-    queue.enqueue("transcode", job.id)
-    return Ingested(item, recording, job)
+    if not commit:
+        db.session.info.setdefault(ORPHANS, []).append(stored)
+    else:
+        start_jobs([done])
+    return done
+
+
+def abandon(stored_files: list[media.StoredFile] | None = None) -> None:
+    """After a rollback: remove originals stored by uncommitted ingests that nothing refers to."""
+    pending = db.session.info.pop(ORPHANS, [])
+    for stored in [*pending, *(stored_files or [])]:
+        _forget_unreferenced(stored)
+
+
+def start_jobs(done: list[Ingested]) -> None:
+    """After the commit: queue the access copies of the ingests."""
+    db.session.info.pop(ORPHANS, None)
+    for each in done:
+        queue.enqueue("transcode", each.job.id)
+
+
+def _supersede(old: Recording, new: Recording) -> None:
+    from archive.models import utcnow
+
+    if old.superseded_at is not None:
+        raise ArchiveError("That recording was already replaced.")
+    new.position = old.position
+    db.session.flush()
+    old.superseded_at = utcnow()
+    old.superseded_by_id = new.id
+    for transcript in old.item.transcripts:
+        if transcript.recording_id == old.id:
+            transcript.recording = new
 
 
 def _refuse_duplicate(upload: Upload) -> None:
@@ -92,7 +139,7 @@ def _refuse_duplicate(upload: Upload) -> None:
         )
 
 
-def _check_new_item(identifier: str | None, type: str | None) -> None:
+def check_new_item(identifier: str | None, type: str | None) -> None:
     if type is not None and type not in ITEM_TYPES:
         raise ArchiveError(f"Unknown type '{type}': use one of {', '.join(ITEM_TYPES)}.")
     if identifier is not None:
@@ -105,7 +152,7 @@ def _check_new_item(identifier: str | None, type: str | None) -> None:
             raise ArchiveError(f"An item with identifier {identifier} already exists.")
 
 
-def _new_item(identifier: str | None, title: str, type: str) -> Item:
+def new_item(identifier: str | None, title: str, type: str) -> Item:
     item = Item(identifier=identifier or _placeholder(), title=title, type=type)
     db.session.add(item)
     db.session.flush()

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import datetime
+import re
 from typing import Any
 
 from sqlalchemy import select
 
-from archive import audit
+from archive import audit, authority, rights
 from archive.access import can_view, visible_filter
 from archive.db import db
 from archive.errors import ArchiveError, NotFound
-from archive.models import ACCESS_LEVELS, ITEM_TYPES, Item, User, utcnow
+from archive.models import ACCESS_LEVELS, CREDIT_ROLES, ITEM_TYPES, Credit, Item, User, utcnow
 
-BASIC_FIELDS = ("title", "title_en", "type", "access", "description", "description_en")
+FIELDS = (
+    "type", "title", "title_en", "description", "description_en", "languages", "date",
+    "place", "access", "rights", "download", "notes",
+)  # fmt: skip
+ROLE_FIELDS = {f"{role}s": role for role in CREDIT_ROLES}  # "narrators" -> "narrator"
+LIST_FIELDS = ("tags", "collections", "prisons", *ROLE_FIELDS)
+DATE_RE = re.compile(r"(?:circa )?(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+LANGUAGE_RE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?")
 
 
 def get_item(identifier: str, user: User | None) -> Item:
@@ -31,29 +40,127 @@ def visible_items(user: User | None, *, page: int = 1, per_page: int = 20):
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
-def describe(item: Item, changes: dict[str, Any], *, user: User | None) -> Item:
-    """Change an item's basic description; record what changed."""
-    unknown = set(changes) - set(BASIC_FIELDS)
+def describe(
+    item: Item, changes: dict[str, Any], *, user: User | None, commit: bool = True
+) -> Item:
+    """Change an item's description and links; record what changed in the audit trail.
+
+    ``changes`` holds any of FIELDS (text; ``download`` a bool) and LIST_FIELDS
+    (lists of names or labels: people are found by any of their names or made,
+    tags, collections and prisons by their Arabic label or made).
+    """
+    unknown = set(changes) - set(FIELDS) - set(LIST_FIELDS)
     if unknown:
         raise ArchiveError(f"Unknown field(s): {', '.join(sorted(unknown))}.")
-    if "type" in changes and changes["type"] not in ITEM_TYPES:
-        raise ArchiveError(f"Unknown type '{changes['type']}': use one of {', '.join(ITEM_TYPES)}.")
-    if "access" in changes and changes["access"] not in ACCESS_LEVELS:
-        raise ArchiveError(
-            f"Unknown access level '{changes['access']}': use one of {', '.join(ACCESS_LEVELS)}."
-        )
-    if "title" in changes and not (changes["title"] or "").strip() and not item.title_en:
-        raise ArchiveError("An item needs a title.")
+    values = {field: check_field(field, changes[field]) for field in FIELDS if field in changes}
+    title = values.get("title", item.title)
+    title_en = values.get("title_en", item.title_en)
+    if not (title or "").strip() and not (title_en or "").strip():
+        raise ArchiveError("An item needs a title, in Arabic or in English.")
     diff = {}
-    for field, value in changes.items():
-        value = value if value is not None else ""
-        old = getattr(item, field)
-        if old != value:
-            diff[field] = [old, value]
+    for field, value in values.items():
+        if getattr(item, field) != value:
+            diff[field] = [getattr(item, field), value]
             setattr(item, field, value)
+    for field in LIST_FIELDS:
+        if field in changes:
+            before, after = _set_links(item, field, _names(changes[field]))
+            if before != after:
+                diff[field] = [before, after]
     if diff:
         audit.record(user, "describe", item, changes=diff)
-        db.session.commit()
+        if commit:
+            db.session.commit()
+    return item
+
+
+def check_field(field: str, value: Any) -> Any:
+    """The value to store for ``field``, or ArchiveError saying what is wrong with it."""
+    if field == "download":
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered not in ("", "yes", "no", "true", "false", "1", "0"):
+                raise ArchiveError(f"download must be yes or no, not '{value}'.")
+            return lowered in ("yes", "true", "1")
+        return bool(value)
+    value = "" if value is None else str(value)
+    if field in ("title", "title_en", "place"):
+        value = value.strip()
+    if field == "type" and value not in ITEM_TYPES:
+        raise ArchiveError(f"Unknown type '{value}': use one of {', '.join(ITEM_TYPES)}.")
+    if field == "access" and value not in ACCESS_LEVELS:
+        raise ArchiveError(
+            f"Unknown access level '{value}': use one of {', '.join(ACCESS_LEVELS)}."
+        )
+    if field == "rights" and value and rights.statement(value) is None:
+        raise ArchiveError(f"Unknown rights statement '{value}'.")
+    if field == "date" and value:
+        value = value.strip()
+        check_date(value)
+    if field == "languages":
+        codes = [code.strip() for code in value.replace(",", "|").split("|") if code.strip()]
+        for code in codes:
+            if not LANGUAGE_RE.fullmatch(code):
+                raise ArchiveError(f"'{code}' is not a language code (such as ar, en, fr).")
+        value = "|".join(dict.fromkeys(codes))
+    return value
+
+
+def check_date(value: str) -> None:
+    """Accept YYYY, YYYY-MM, YYYY-MM-DD or 'circa YYYY', and only real dates."""
+    match = DATE_RE.fullmatch(value)
+    if match is None or (value.startswith("circa") and match.group(2)):
+        raise ArchiveError(f"Date '{value}' is not YYYY, YYYY-MM, YYYY-MM-DD or 'circa YYYY'.")
+    year, month, day = (int(g) if g else None for g in match.groups())
+    try:
+        datetime.date(year, month or 1, day or 1)
+    except ValueError:
+        raise ArchiveError(f"Date '{value}' does not exist.") from None
+
+
+def _names(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.split("|")
+    return [name for name in (authority.clean(v) for v in value) if name]
+
+
+def _set_links(item: Item, field: str, names: list[str]) -> tuple[list[str], list[str]]:
+    """Point ``item`` at the records named ``names``; return the names before and after."""
+    if field in ROLE_FIELDS:
+        role = ROLE_FIELDS[field]
+        before = [p.name for p in item.people_in(role)]
+        people = list({p.id: p for p in (authority.person_for(n) for n in names)}.values())
+        kept = [c for c in item.credits if c.role != role]
+        item.credits = kept + [
+            Credit(person=person, role=role, position=i) for i, person in enumerate(people)
+        ]
+        return before, [p.name for p in people]
+    maker, attribute, label = {
+        "tags": (authority.tag_for, "tags", "label"),
+        "collections": (authority.collection_for, "collections", "title"),
+        "prisons": (authority.place_for, "prisons", "name"),
+    }[field]
+    before = [getattr(record, label) for record in getattr(item, attribute)]
+    records = list({r.id: r for r in (maker(n) for n in names)}.values())
+    setattr(item, attribute, records)
+    return before, [getattr(record, label) for record in records]
+
+
+def create(
+    *, identifier: str | None, title: str, title_en: str = "", type: str, user: User | None
+) -> Item:
+    """A new draft item with no recording yet."""
+    from archive.ingest import check_new_item, new_item
+
+    check_new_item(identifier, type)
+    if not title.strip() and not title_en.strip():
+        raise ArchiveError("An item needs a title, in Arabic or in English.")
+    item = new_item(identifier, title.strip(), type)
+    item.title_en = title_en.strip()
+    audit.record(user, "create", item)
+    db.session.commit()
     return item
 
 

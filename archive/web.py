@@ -23,12 +23,14 @@ def select_locale() -> str:
 
 
 def init_app(app: Flask) -> None:
-    from archive.views import manage, media_files, public
+    from archive.views import authority, manage, media_files, public, transcribe
 
     babel.init_app(app, locale_selector=select_locale, default_locale="ar")
     app.register_blueprint(public.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(media_files.bp)
+    app.register_blueprint(authority.bp)
+    app.register_blueprint(transcribe.bp)
 
     @app.context_processor
     def _direction():

@@ -52,7 +52,12 @@ def ffprobe_json(path: str | os.PathLike, *, timeout: float) -> dict:
     cmd += ["-of", "json", *input_args(path)]
     try:
         done = subprocess.run(
-            cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL, env=_env()
+            cmd,
+            capture_output=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            env=_env(),
+            preexec_fn=_memory_limiter(DEFAULT_MEMORY_LIMIT),
         )
     except subprocess.TimeoutExpired:
         raise RejectedFile(

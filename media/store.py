@@ -61,15 +61,14 @@ def store_original(
     a damaged one is replaced. `src` is only read.
     """
     src, root = Path(src), Path(root).absolute()
-    size = src.stat().st_size
     if sha256 is not None:
-        existing = _intact(root, stored_relpath(sha256), size)
+        existing = _intact(root, stored_relpath(sha256), src.stat().st_size)
         if existing:
             return existing
     root.mkdir(parents=True, exist_ok=True)
     tmp = root / f".incoming-{secrets.token_hex(8)}.part"
     try:
-        copied = _copy_and_hash(src, tmp)
+        copied, size = _copy_and_hash(src, tmp)
         if sha256 is not None and copied != sha256.lower():
             raise MediaError(
                 "The file's SHA-256 does not match the checksum it was uploaded with, "
@@ -120,21 +119,22 @@ def _intact(root: Path, relpath: str, size: int) -> StoredFile | None:
     return StoredFile(path=path, relpath=relpath, sha256=sha256, size=size)
 
 
-def _copy_and_hash(src: Path, dst: Path) -> str:
-    """Copy `src` to a new file `dst`, flush it to disk, and return the SHA-256 of the bytes."""
-    digest = hashlib.sha256()
+def _copy_and_hash(src: Path, dst: Path) -> tuple[str, int]:
+    """Copy `src` to a new file `dst`, flush it to disk; the SHA-256 and size of the copy."""
+    digest, size = hashlib.sha256(), 0
     buffer = bytearray(CHUNK_SIZE)
     view = memoryview(buffer)
     with open(src, "rb") as source, open(dst, "xb") as target:
         while count := source.readinto(buffer):
             digest.update(view[:count])
             target.write(view[:count])
+            size += count
         target.flush()
         os.fsync(target.fileno())
         if hasattr(os, "posix_fadvise"):
             # Drop the now-clean pages from the cache so the read-back check reads the disk.
             os.posix_fadvise(target.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
-    return digest.hexdigest()
+    return digest.hexdigest(), size
 
 
 def _place(tmp: Path, root: Path, relpath: str) -> Path:

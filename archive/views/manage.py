@@ -14,7 +14,8 @@ from archive.auth import staff_required
 from archive.db import db
 from archive.errors import ArchiveError, DuplicateMedia
 from archive.ingest import ingest
-from archive.models import ACCESS_LEVELS, ITEM_TYPES, Item, Job
+from archive.models import ACCESS_LEVELS, ITEM_TYPES, AuditEvent, Item, Job, Recording
+from archive.rights import RIGHTS
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -51,12 +52,15 @@ def upload():
     except ArchiveError as exc:
         return _upload_error(exc)
     results, errors = [], []
+    target, replaces = _upload_target()
     for upload in received:
         try:
             done = ingest(
                 upload,
                 user=current_user,
                 type=request.args.get("type") or request.form.get("type") or None,
+                item=target,
+                replaces=replaces,
             )
         except DuplicateMedia as exc:
             errors.append({"file": upload.filename, "error": str(exc), "item": exc.identifier})
@@ -71,9 +75,22 @@ def upload():
             flash(error["error"], "error")
         for result in results:
             flash(_("Received %(name)s as %(id)s.", name=result["file"], id=result["item"]))
+        if target is not None or replaces is not None:
+            identifier = (target or replaces.item).identifier
+            return redirect(url_for("manage.edit", identifier=identifier))
         return redirect(url_for("manage.upload_page"))
     status = 201 if results else 422
     return jsonify({"results": results, "errors": errors}), status
+
+
+def _upload_target():
+    """``?item=ID`` adds a recording to an item; ``?replace=N`` supersedes recording N."""
+    target = replaces = None
+    if request.args.get("item"):
+        target = items.find_item(request.args["item"])
+    if request.args.get("replace"):
+        replaces = db.get_or_404(Recording, request.args.get("replace", type=int))
+    return target, replaces
 
 
 def _refuse_oversize() -> None:
@@ -140,18 +157,61 @@ def retry_job(job_id: int):
 def edit(identifier: str):
     item = items.find_item(identifier)
     if request.method == "POST":
-        changes = {field: request.form.get(field, "").strip() for field in items.BASIC_FIELDS}
+        changes = {
+            field: request.form.get(field, "") for field in items.FIELDS if field != "download"
+        }
+        changes["download"] = bool(request.form.get("download"))
+        for field in items.LIST_FIELDS:
+            changes[field] = request.form.get(field, "")
         try:
             items.describe(item, changes, user=current_user)
         except ArchiveError as exc:
             db.session.rollback()
             flash(str(exc), "error")
-            return render_template(
-                "manage/edit.html", item=item, types=ITEM_TYPES, levels=ACCESS_LEVELS
-            ), 422
+            return _edit_page(items.find_item(identifier), form=request.form), 422
         flash(_("Saved."))
         return redirect(url_for("manage.edit", identifier=item.identifier))
-    return render_template("manage/edit.html", item=item, types=ITEM_TYPES, levels=ACCESS_LEVELS)
+    return _edit_page(item)
+
+
+def _edit_page(item: Item, form=None):
+    history = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.item_id == item.id)
+        .order_by(AuditEvent.id.desc())
+        .limit(50)
+    )
+    return render_template(
+        "manage/edit.html",
+        item=item,
+        form=form,
+        types=ITEM_TYPES,
+        levels=ACCESS_LEVELS,
+        rights=RIGHTS,
+        roles=items.ROLE_FIELDS,
+        history=list(history),
+    )
+
+
+@bp.route("/items/new", methods=["GET", "POST"])
+@staff_required
+def new_item():
+    """An item without media yet: a poem's written text, a tape not yet digitised."""
+    if request.method == "POST":
+        try:
+            item = items.create(
+                identifier=request.form.get("identifier", "").strip() or None,
+                title=request.form.get("title", ""),
+                title_en=request.form.get("title_en", ""),
+                type=request.form.get("type", "testimony"),
+                user=current_user,
+            )
+        except ArchiveError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return render_template("manage/new.html", types=ITEM_TYPES, form=request.form), 422
+        return redirect(url_for("manage.edit", identifier=item.identifier))
+    return render_template("manage/new.html", types=ITEM_TYPES, form={})
 
 
 @bp.post("/items/<identifier>/publish")

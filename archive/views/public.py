@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
-from archive import items
+from archive import authority, items, transcripts
+from archive.access import can_edit, visible_filter
+from archive.db import db
+from archive.models import CREDIT_ROLES, Credit, Item
+from archive.transcript_formats import TranscriptFormatError, to_text, to_webvtt
 
 bp = Blueprint("web", __name__)
 
@@ -22,6 +27,46 @@ def home():
 def item(identifier: str):
     found = items.get_item(identifier, current_user)
     return render_template("item.html", item=found, start=_start_time(request.args.get("t")))
+
+
+@bp.get("/people/<int:person_id>")
+def person(person_id: int):
+    """A person's page: every item they are in that the visitor may see, by role."""
+    record = authority.get_person(person_id)
+    if record.merged_into_id is not None:
+        return redirect(url_for("web.person", person_id=authority.surviving(record).id), 301)
+    rows = db.session.execute(
+        select(Credit.role, Item)
+        .join(Item, Credit.item_id == Item.id)
+        .where(Credit.person_id == record.id, visible_filter(current_user))
+        .order_by(Credit.role, Item.date, Item.identifier)
+    ).all()
+    by_role: dict[str, list[Item]] = {}
+    for role, item in rows:
+        by_role.setdefault(role, []).append(item)
+    ordered = [(role, by_role[role]) for role in CREDIT_ROLES if role in by_role]
+    return render_template("person.html", person=record, by_role=ordered)
+
+
+@bp.get("/items/<identifier>/transcripts/<int:transcript_id>.<fmt>")
+def transcript_file(identifier: str, transcript_id: int, fmt: str):
+    """A transcript as WebVTT (captions) or plain text, for those who may see the item."""
+    found = items.get_item(identifier, current_user)
+    record = transcripts.get(found, transcript_id)
+    if fmt not in ("vtt", "txt") or (record.restricted and not can_edit(current_user)):
+        abort(404)
+    segments = [s for s in record.segments if can_edit(current_user) or not s.restricted]
+    try:
+        body = to_webvtt(segments) if fmt == "vtt" else to_text(segments)
+    except TranscriptFormatError:
+        abort(404)
+    mimetype = "text/vtt" if fmt == "vtt" else "text/plain"
+    response = current_app.response_class(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="{found.identifier}.{record.language}.{fmt}"'
+    )
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 def _start_time(value: str | None) -> float | None:

@@ -1,0 +1,89 @@
+"""Real media for tests, made on the spot with ffmpeg's lavfi sources and espeak-ng."""
+
+import subprocess
+from pathlib import Path
+
+ARABIC_TESTIMONY = "كنا في سجن نفحة سنة ألف وتسعمئة وثمانين، وبدأ الإضراب عن الطعام."
+
+
+def ffmpeg(*args: str) -> None:
+    """Run ffmpeg quietly; fail the test loudly if it fails."""
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+
+
+def tone(path: Path, seconds: float = 2, *, rate: int = 44100, channels: int = 1, args=()):
+    """A 440 Hz sine tone, encoded as `path`'s extension says (extra output `args` allowed)."""
+    source = f"sine=frequency=440:sample_rate={rate}:duration={seconds}"
+    ffmpeg("-f", "lavfi", "-i", source, "-ac", str(channels), *args, str(path))
+    return path
+
+
+def quiet_then_loud(path: Path, seconds: float = 4) -> Path:
+    """A tone that is quiet for the first half and loud for the second."""
+    half = seconds / 2
+    source = f"sine=frequency=440:sample_rate=44100:duration={seconds}"
+    loudness = f"volume='if(lt(t,{half}),0.05,0.9)':eval=frame"
+    ffmpeg("-f", "lavfi", "-i", source, "-af", loudness, str(path))
+    return path
+
+
+def video(path: Path, seconds: float = 2, *, size: str = "1280x720", args=()) -> Path:
+    """A test pattern with a tone, H.264/AAC in an MP4 unless `args` say otherwise."""
+    picture = f"testsrc2=size={size}:rate=25:duration={seconds}"
+    sound = f"sine=frequency=440:sample_rate=48000:duration={seconds}"
+    ffmpeg(
+        *("-f", "lavfi", "-i", picture, "-f", "lavfi", "-i", sound),
+        *("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"),
+        *args,
+        str(path),
+    )
+    return path
+
+
+def speech(path: Path, text: str = ARABIC_TESTIMONY) -> Path:
+    """Arabic speech from espeak-ng, as a WAV file."""
+    subprocess.run(["espeak-ng", "-v", "ar", "-w", str(path), text], check=True, timeout=60)
+    return path
+
+
+def with_cover_art(path: Path, audio: Path, tmp: Path) -> Path:
+    """An MP3 of `audio` carrying a PNG cover picture."""
+    cover = tmp / "cover.png"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x64", "-frames:v", "1", str(cover))
+    ffmpeg(
+        *("-i", str(audio), "-i", str(cover), "-map", "0", "-map", "1"),
+        *("-c:a", "libmp3lame", "-c:v", "copy", "-id3v2_version", "3"),
+        *("-disposition:v", "attached_pic", str(path)),
+    )
+    return path
+
+
+def truncated(src: Path, dst: Path, fraction: float = 0.6) -> Path:
+    """The first `fraction` of `src`'s bytes, as an interrupted copy would leave them."""
+    data = src.read_bytes()
+    dst.write_bytes(data[: int(len(data) * fraction)])
+    return dst
+
+
+def picture_size(path: Path) -> tuple[int, int]:
+    """Width and height of an image (media.probe refuses images, as it should)."""
+    cmd = ["ffprobe", "-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0"]
+    done = subprocess.run([*cmd, str(path)], check=True, capture_output=True, text=True)
+    width, height = done.stdout.split(",")
+    return int(width), int(height)
+
+
+def top_level_boxes(path: Path) -> list[str]:
+    """The types of the top-level boxes (atoms) of an MP4 file, in file order."""
+    boxes = []
+    with path.open("rb") as file:
+        while header := file.read(8):
+            size, kind = int.from_bytes(header[:4], "big"), header[4:8].decode("latin-1")
+            boxes.append(kind)
+            if size == 1:  # 64-bit size follows
+                size = int.from_bytes(file.read(8), "big") - 8
+            elif size == 0:  # to the end of the file
+                break
+            file.seek(size - 8, 1)
+    return boxes
