@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SYSTEM := ffmpeg ffprobe espeak-ng venv
 TEST_SYSTEM := $(SYSTEM) chromium
 
-.PHONY: run test setup system test-system lint format eval bench clean
+.PHONY: run test setup system test-system lint format eval bench clean translations
 
 run: setup
 	$(BIN)/archive init
@@ -45,6 +45,12 @@ eval: setup
 
 bench: setup
 	$(BIN)/python benchmarks/ingest.py
+
+# Re-extract the interface strings and merge them into every catalog; compile them.
+translations: setup
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o archive/translations/messages.pot .
+	$(BIN)/pybabel update -i archive/translations/messages.pot -d archive/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d archive/translations
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

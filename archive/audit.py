@@ -8,8 +8,15 @@ from archive.db import db
 from archive.models import AuditEvent, IndexOutbox, Item, User
 
 
-def record(user: User | None, action: str, item: Item | None = None, **details: Any) -> None:
-    """Add an audit event to the session (the caller commits)."""
+def record(
+    user: User | None,
+    action: str,
+    item: Item | None = None,
+    *,
+    reindex: bool = True,
+    **details: Any,
+) -> None:
+    """Add an audit event, and unless told otherwise an outbox row (the caller commits)."""
     user_id = user.id if user is not None and getattr(user, "is_authenticated", False) else None
     if item is not None and item.id is None:
         db.session.flush()
@@ -21,5 +28,5 @@ def record(user: User | None, action: str, item: Item | None = None, **details: 
             details=details,
         )
     )
-    if item is not None:
+    if item is not None and reindex:
         db.session.add(IndexOutbox(item_id=item.id))

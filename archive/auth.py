@@ -5,10 +5,20 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
-from flask_login import LoginManager, current_user, login_required, login_user, logout_user
-from flask_wtf.csrf import CSRFProtect
+from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from archive.db import db
 from archive.models import User
@@ -26,6 +36,15 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.register_blueprint(bp)
 
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(exc):
+        message = _(
+            "The form has expired or was not sent by this site: reload the page and try again."
+        )
+        if wants_json():
+            return jsonify({"error": message}), 400
+        return render_template("error.html", code=400, message=message), 400
+
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
@@ -36,13 +55,22 @@ def staff_required(view):
     """Only archivists and admins; others get 403, anonymous visitors the login page."""
 
     @wraps(view)
-    @login_required
     def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            if wants_json():
+                return jsonify({"error": _("Your session has ended: log in again.")}), 401
+            return login_manager.unauthorized()
         if not current_user.is_staff:
             abort(403)
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def wants_json() -> bool:
+    """A script asked (Accept: application/json), not a person's browser navigating."""
+    accept = request.accept_mimetypes
+    return accept.accept_json and not accept.accept_html
 
 
 def safe_next(target: str | None) -> str | None:

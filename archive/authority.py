@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, or_, select, update
 
-from archive import audit
+from archive import audit, indexing
 from archive.db import db
 from archive.errors import ArchiveError, NotFound
 from archive.models import Collection, Credit, Person, PersonName, Place, Tag, User, item_tags
@@ -113,7 +113,7 @@ def update_person(person: Person, fields: dict, variants: list[str] | None, *, u
     if diff:
         audit.record(user, "person", None, person=person.id, changes=diff)
         _reindex_items_of(person)
-        db.session.commit()
+        indexing.commit()
     return person
 
 
@@ -151,7 +151,7 @@ def merge_people(survivor: Person, other: Person, *, user: User | None) -> Perso
     db.session.flush()
     audit.record(user, "merge-people", None, survivor=survivor.id, merged=other.id)
     _reindex_items_of(survivor)
-    db.session.commit()
+    indexing.commit()
     return survivor
 
 
@@ -207,7 +207,7 @@ def update_tag(tag: Tag, label: str, label_en: str, *, user: User | None) -> Tag
     tag.label, tag.label_en = label, clean(label_en)
     audit.record(user, "tag", None, tag=tag.id, label=label, label_en=tag.label_en)
     _reindex_tagged(tag)
-    db.session.commit()
+    indexing.commit()
     return tag
 
 
@@ -230,7 +230,7 @@ def merge_tags(survivor: Tag, other: Tag, *, user: User | None) -> Tag:
     db.session.delete(other)
     db.session.flush()
     _reindex_tagged(survivor)
-    db.session.commit()
+    indexing.commit()
     return survivor
 
 
@@ -283,5 +283,12 @@ def update_collection(collection: Collection, fields: dict, *, user: User | None
         if key in fields:
             setattr(collection, key, fields[key].strip())
     audit.record(user, "collection", None, collection=collection.id, title=title)
-    db.session.commit()
+    from archive.models import IndexOutbox, item_collections
+
+    db.session.flush()
+    for item_id in db.session.scalars(
+        select(item_collections.c.item_id).where(item_collections.c.collection_id == collection.id)
+    ):
+        db.session.add(IndexOutbox(item_id=item_id))
+    indexing.commit()
     return collection

@@ -47,7 +47,10 @@ def init():
         folder.mkdir(parents=True, exist_ok=True)
     Path(current_app.config["INDEX"]["DIR"]).mkdir(parents=True, exist_ok=True)
     migrate.upgrade()
-    admin, password = ensure_admin()
+    try:
+        admin, password = ensure_admin()
+    except ArchiveError as exc:
+        fail(f"Cannot create the first admin: {exc}")
     click.echo(f"Archive ready in {instance}")
     if password:
         click.echo(f"Created the admin account {admin.email} with password: {password}")
@@ -247,3 +250,92 @@ def jobs_retry(job_id: int, wait: bool):
     except ArchiveError as exc:
         fail(str(exc))
     click.echo(f"Job {job_id} {'done' if wait else 'queued'}.")
+
+
+@main.command()
+@click.argument("query")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON of GET /api/search.")
+@click.option("--limit", default=10, show_default=True, type=int, help="Results per page.")
+@click.option("--page", default=1, show_default=True, type=int)
+@click.option("--as", "as_email", help="Search as this user (default: an anonymous visitor).")
+@with_appcontext
+def search(query: str, as_json: bool, limit: int, page: int, as_email: str | None):
+    """Search the archive as an anonymous visitor sees it, or as --as EMAIL."""
+    from archive import search as searching
+    from archive.users import find_user
+
+    user = None
+    if as_email:
+        user = find_user(as_email)
+        if user is None:
+            fail(f"No user {as_email}.")
+    result = searching.search(query, user=user, page=page, per_page=limit)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=1))
+        return
+    if result["suggestion"]:
+        click.echo(f"Did you mean: {result['suggestion']}")
+    click.echo(f"{result['total']} item(s)")
+    for entry in result["results"]:
+        click.echo(f"{entry['identifier']}  {entry['title']}  ({entry['type']})")
+        for hit in entry["hits"]:
+            start = "" if hit["start"] is None else f"{hit['start']:>8.1f}s  "
+            click.echo(f"    {start}{_plain(hit['text'])}")
+
+
+def _plain(html_text: str) -> str:
+    import html
+    import re
+
+    return html.unescape(re.sub(r"</?mark>", "*", html_text))
+
+
+@main.command()
+@click.option("--procs", default=1, show_default=True, type=int, help="Writer processes.")
+@with_appcontext
+def reindex(procs: int):
+    """Rebuild the whole search index from the database and swap it in atomically."""
+    import time
+
+    from archive.indexing import reindex as rebuild
+
+    started = time.monotonic()
+    count = rebuild(procs=procs)
+    click.echo(f"Indexed {count} item(s) in {time.monotonic() - started:.1f} s.")
+
+
+@main.command("import")
+@click.argument("csv_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option(
+    "--media-dir",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="Folder that the media column's paths are relative to.",
+)
+@with_appcontext
+def import_(csv_file: Path, media_dir: Path | None):
+    """Create or update items from a CSV file, all or nothing (see docs/csv.md)."""
+    from archive.csv_io import import_csv
+
+    try:
+        report = import_csv(csv_file, media_dir=media_dir)
+    except ArchiveError as exc:
+        lines = str(exc).splitlines()
+        for line in lines[1:]:
+            click.echo(line, err=True)
+        fail(f"{csv_file.name}: nothing imported: {lines[0] if lines else exc}")
+    click.echo(
+        f"{csv_file.name}: {report.created} created, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {report.media_ingested} recording(s) ingested, "
+        f"{report.transcripts} transcript(s) attached."
+    )
+
+
+@main.command("export")
+@click.argument("csv_file", type=click.Path(path_type=Path, dir_okay=False))
+@with_appcontext
+def export(csv_file: Path):
+    """Write every item to a CSV file, transcripts beside it (see docs/csv.md)."""
+    from archive.csv_io import export_csv
+
+    count = export_csv(csv_file)
+    click.echo(f"Exported {count} item(s) to {csv_file}.")

@@ -14,12 +14,17 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from archive import items, storage
+import media
+from archive import items, storage, transcripts
 from archive.db import db
 from archive.errors import ArchiveError
 from archive.ingest import ingest
 from archive.jobs import transcode
 from archive.models import Item
+from archive.transcript_formats import ParsedSegment
+
+PAUSE = 0.6  # seconds of silence between sentences
+COLLECTION = "مجموعة العرض التجريبية"
 
 DEMO = [
     {
@@ -29,8 +34,14 @@ DEMO = [
         "title_en": "I see you hold back your tears — from the Rumiyyat",
         "description": "قصيدة أبي فراس الحمداني التي كتبها في أسره لدى الروم. تسجيل تجريبي.",
         "description_en": "Abu Firas al-Hamdani's poem written in Byzantine captivity. A demo recording.",
-        "speech": "أَراكَ عَصِيَّ الدَّمعِ شيمَتُكَ الصَبرُ، أَما لِلهَوى نَهيٌ عَلَيكَ وَلا أَمرُ. "
-        "بَلى أَنا مُشتاقٌ وَعِندِيَ لَوعَةٌ، وَلَكِنَّ مِثلي لا يُذاعُ لَهُ سِرُّ.",
+        "speech": [
+            "أَراكَ عَصِيَّ الدَّمعِ شيمَتُكَ الصَبرُ، أَما لِلهَوى نَهيٌ عَلَيكَ وَلا أَمرُ.",
+            "بَلى أَنا مُشتاقٌ وَعِندِيَ لَوعَةٌ، وَلَكِنَّ مِثلي لا يُذاعُ لَهُ سِرُّ.",
+        ],
+        "people": {"poets": "أبو فراس الحمداني"},
+        "tags": "شعر السجون | الأسر",
+        "date": "circa 965",
+        "rights": "NKC",
         "access": "public",
     },
     {
@@ -40,8 +51,16 @@ DEMO = [
         "title_en": "A demo testimony about visiting day",
         "description": "نص كتب لهذا العرض التجريبي: أسير سابق يتحدث عن زيارة العائلة.",
         "description_en": "Text written for this demo: a former prisoner speaks of a family visit.",
-        "speech": "كانت الزيارة مرة كل أسبوعين، نصف ساعة من خلف الزجاج. "
-        "كانت أمي تأتي من الفجر، وتنتظر ساعات على الحاجز، ثم تبتسم كأن شيئا لم يكن.",
+        "speech": [
+            "كانت الزيارة مرة كل أسبوعين، نصف ساعة من خلف الزجاج.",
+            "كانت أمي تأتي من الفجر، وتنتظر ساعات على الحاجز.",
+            "ثم تبتسم كأن شيئا لم يكن، وتسألني عن الأكل والدراسة.",
+        ],
+        "people": {"narrators": "راوٍ تجريبي", "interviewers": "Demo Interviewer"},
+        "tags": "الزيارة | العائلة",
+        "prisons": "سجن النقب",
+        "date": "1988-04",
+        "rights": "CC-BY-NC-4.0",
         "access": "public",
     },
     {
@@ -51,7 +70,15 @@ DEMO = [
         "title_en": "Demo lecture: the prisoners' movement and education",
         "description": "تسجيل مصور تجريبي: نمط اختبار مع صوت مركب.",
         "description_en": "A demo video: a test pattern with synthesised speech.",
-        "speech": "تحولت السجون إلى مدارس وجامعات. كان الأسرى يعلمون بعضهم القراءة واللغات والتاريخ.",
+        "speech": [
+            "تحولت السجون إلى مدارس وجامعات.",
+            "كان الأسرى يعلمون بعضهم القراءة واللغات والتاريخ.",
+        ],
+        "people": {"narrators": "محاضر تجريبي"},
+        "tags": "التعليم",
+        "prisons": "سجن نفحة",
+        "date": "1992",
+        "rights": "CC-BY-4.0",
         "access": "public",
         "video": True,
     },
@@ -70,7 +97,7 @@ def load_demo(echo=print) -> int:
         for entry in DEMO:
             if db.session.scalar(select(Item.id).where(Item.identifier == entry["identifier"])):
                 continue
-            path = _make_recording(entry, Path(tmp))
+            path, segments = _make_recording(entry, Path(tmp))
             done = ingest(
                 storage.local(path),
                 user=None,
@@ -80,6 +107,14 @@ def load_demo(echo=print) -> int:
             )
             transcode(done.job.id)
             item = done.item
+            transcripts.attach(
+                item,
+                segments,
+                language="ar",
+                recording=done.recording,
+                source_format="demo",
+                user=None,
+            )
             items.describe(
                 item,
                 {
@@ -87,6 +122,14 @@ def load_demo(echo=print) -> int:
                     "description": entry["description"],
                     "description_en": entry["description_en"],
                     "access": entry["access"],
+                    "date": entry["date"],
+                    "rights": entry["rights"],
+                    "languages": "ar",
+                    "download": True,
+                    "tags": entry["tags"],
+                    "collections": COLLECTION,
+                    "prisons": entry.get("prisons", ""),
+                    **entry["people"],
                 },
                 user=None,
             )
@@ -96,11 +139,26 @@ def load_demo(echo=print) -> int:
     return loaded
 
 
-def _make_recording(entry: dict, folder: Path) -> Path:
+def _make_recording(entry: dict, folder: Path) -> tuple[Path, list[ParsedSegment]]:
+    """Speak each sentence, join them with short pauses; the transcript's times are exact."""
+    parts, segments, clock = [], [], 0.0
+    for number, sentence in enumerate(entry["speech"]):
+        part = folder / f"{entry['identifier']}-{number}.wav"
+        _run(["espeak-ng", "-v", "ar", "-s", "140", "-w", str(part), sentence])
+        length = media.probe(part).duration
+        segments.append(
+            ParsedSegment(start=round(clock, 3), end=round(clock + length, 3), text=sentence)
+        )
+        clock += length + PAUSE
+        parts.append(part)
     speech = folder / f"{entry['identifier']}-speech.wav"
-    _run(["espeak-ng", "-v", "ar", "-s", "140", "-w", str(speech), entry["speech"]])
+    inputs = [arg for part in parts for arg in ("-i", str(part))]
+    chain = "".join(f"[{i}:a]apad=pad_dur={PAUSE}[p{i}];" for i in range(len(parts)))
+    chain += "".join(f"[p{i}]" for i in range(len(parts))) + f"concat=n={len(parts)}:v=0:a=1[out]"
+    _run(["ffmpeg", "-nostdin", "-v", "error", "-y", *inputs, "-filter_complex", chain,
+          "-map", "[out]", str(speech)])  # fmt: skip
     if not entry.get("video"):
-        return speech
+        return speech, segments
     video = folder / f"{entry['identifier']}.mp4"
     _run(
         [
@@ -111,7 +169,7 @@ def _make_recording(entry: dict, folder: Path) -> Path:
             "-c:a", "aac", str(video),
         ]
     )  # fmt: skip
-    return video
+    return video, segments
 
 
 def _run(args: list[str]) -> None:

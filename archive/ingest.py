@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 import media
-from archive import audit, queue
+from archive import audit, indexing, queue
 from archive.db import db
 from archive.errors import ArchiveError, DuplicateMedia
 from archive.models import IDENTIFIER_RE, ITEM_TYPES, Item, Job, MediaFile, Recording, User
@@ -79,7 +79,7 @@ def ingest(
         )
         done = Ingested(item, recording, job, stored)
         if commit:
-            db.session.commit()
+            indexing.commit()
     except IntegrityError:
         # Another upload of the same bytes committed first.
         db.session.rollback()

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from archive import audit, authority, rights
+from archive import audit, authority, indexing, rights
 from archive.access import can_view, visible_filter
 from archive.db import db
 from archive.errors import ArchiveError, NotFound
@@ -70,7 +70,7 @@ def describe(
     if diff:
         audit.record(user, "describe", item, changes=diff)
         if commit:
-            db.session.commit()
+            indexing.commit()
     return item
 
 
@@ -132,10 +132,14 @@ def _set_links(item: Item, field: str, names: list[str]) -> tuple[list[str], lis
         role = ROLE_FIELDS[field]
         before = [p.name for p in item.people_in(role)]
         people = list({p.id: p for p in (authority.person_for(n) for n in names)}.values())
-        kept = [c for c in item.credits if c.role != role]
-        item.credits = kept + [
-            Credit(person=person, role=role, position=i) for i, person in enumerate(people)
-        ]
+        credited = {c.person_id: c for c in item.credits if c.role == role}
+        others = [c for c in item.credits if c.role != role]
+        chosen = []
+        for position, person in enumerate(people):
+            credit = credited.get(person.id) or Credit(person=person, role=role)
+            credit.position = position
+            chosen.append(credit)
+        item.credits = others + chosen
         return before, [p.name for p in people]
     maker, attribute, label = {
         "tags": (authority.tag_for, "tags", "label"),
@@ -160,26 +164,28 @@ def create(
     item = new_item(identifier, title.strip(), type)
     item.title_en = title_en.strip()
     audit.record(user, "create", item)
-    db.session.commit()
+    indexing.commit()
     return item
 
 
-def publish(item: Item, *, user: User | None) -> Item:
+def publish(item: Item, *, user: User | None, commit: bool = True) -> Item:
     if item.status == "withdrawn":
         raise ArchiveError(f"{item.identifier} was withdrawn and cannot be published.")
     if item.status != "published":
         item.status = "published"
         item.published_at = item.published_at or utcnow()
         audit.record(user, "publish", item)
-        db.session.commit()
+        if commit:
+            indexing.commit()
     return item
 
 
-def unpublish(item: Item, *, user: User | None) -> Item:
+def unpublish(item: Item, *, user: User | None, commit: bool = True) -> Item:
     if item.status == "published":
         item.status = "draft"
         audit.record(user, "unpublish", item)
-        db.session.commit()
+        if commit:
+            indexing.commit()
     return item
 
 

@@ -65,13 +65,15 @@ def transcode(job_id: int) -> None:
         job.state = "failed"
         job.error = _failure_text(exc)
         job.finished_at = utcnow()
-        audit.record(None, "transcode-failed", recording.item, job=job.id, reason=str(exc))
+        audit.record(
+            None, "transcode-failed", recording.item, reindex=False, job=job.id, reason=str(exc)
+        )
         db.session.commit()
         return
     for role, path in made.items():
         _replace_file(recording, role, path, probe.kind)
     job.state, job.progress, job.finished_at = "done", 1.0, utcnow()
-    audit.record(None, "transcoded", recording.item, job=job.id)
+    audit.record(None, "transcoded", recording.item, reindex=False, job=job.id)
     db.session.commit()
 
 

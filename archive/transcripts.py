@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from archive import audit
+from archive import audit, indexing
 from archive.db import db
 from archive.errors import ArchiveError, NotFound
 from archive.models import Item, Recording, Segment, Transcript, User
@@ -53,6 +53,7 @@ def attach(
     """Give ``item`` this transcript in ``language``, replacing one it had for the same recording."""
     if not LANGUAGE_RE.fullmatch(language or ""):
         raise ArchiveError(f"'{language}' is not a language code (such as ar, en, fr).")
+    db.session.flush()  # a recording ingested in this transaction needs its id
     if recording is not None and recording.item_id != item.id:
         raise ArchiveError("That recording belongs to another item.")
     if recording is None and item.current_recordings:
@@ -83,7 +84,7 @@ def attach(
         format=source_format,
     )
     if commit:
-        db.session.commit()
+        indexing.commit()
     return existing
 
 
@@ -144,7 +145,7 @@ def correct(transcript: Transcript, rows: list[dict], *, user: User | None) -> T
             user, "correct-transcript", transcript.item, transcript=transcript.id,
             changed=changed, removed=removed,
         )  # fmt: skip
-        db.session.commit()
+        indexing.commit()
     return transcript
 
 

@@ -7,10 +7,30 @@ The analysis API (stable; scripts depend on it):
 - :func:`terms` returns the index terms of a transcript or text, in order.
 - :func:`arabic_analyzer` is the Whoosh analyzer behind :func:`terms`;
   :func:`name_analyzer` the one for names of people and places (normalized, not stemmed).
+
+The search index (plain dicts in, plain results out; Whoosh objects never leave the package):
+
+- :func:`open_index` opens (or creates) the index under a folder; :meth:`Index.update` replaces
+  and removes items, :meth:`Index.search` searches as an :class:`Access` may, returning a
+  :class:`SearchResult`; :func:`rebuild` builds a fresh index and swaps it in.
 """
 
 from .analysis import arabic_analyzer, name_analyzer, terms
+from .index import Index, IndexBusy, open_index, rebuild
 from .normalization import normalize
+from .search import Access, SearchResult
 from .stemming import stem
 
-__all__ = ["arabic_analyzer", "name_analyzer", "normalize", "stem", "terms"]
+__all__ = [
+    "Access",
+    "Index",
+    "IndexBusy",
+    "SearchResult",
+    "arabic_analyzer",
+    "name_analyzer",
+    "normalize",
+    "open_index",
+    "rebuild",
+    "stem",
+    "terms",
+]

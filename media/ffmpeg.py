@@ -236,7 +236,7 @@ def _reason(stderr: deque[str], returncode: int) -> str:
     return f"it stopped with exit status {returncode}."
 
 
-_GENERIC_ERRORS = ("Conversion failed", "Error while", "Exiting normally")
+_GENERIC_ERRORS = ("Conversion failed", "Error while", "Exiting normally", "To ignore this")
 
 
 def _memory_limiter(limit: int | None) -> Callable[[], None] | None:

@@ -7,6 +7,7 @@ from array import array
 from collections.abc import Iterable
 from pathlib import Path
 
+from media.errors import MediaError
 from media.ffmpeg import input_args, stream_ffmpeg
 from media.probe import probe
 from media.profiles import PEAKS_SAMPLE_RATE, PEAKS_TARGET_BUCKETS
@@ -22,14 +23,17 @@ def compute_peaks(
 ) -> Path:
     """Write the waveform of `src`'s first audio stream to `dst` as audiowaveform JSON.
 
-    The audio is decoded to 8 kHz mono 8-bit samples (ffmpeg does the 16 to 8 bit scaling) and
-    read from ffmpeg's pipe a chunk at a time, so a recording of any length needs only a few
-    kilobytes. Without `samples_per_pixel`, it is
-    chosen from the duration to give about PEAKS_TARGET_BUCKETS (min, max) pairs.
+    The audio is decoded to 8 kHz mono 8-bit samples (ffmpeg does the 16 to 8 bit scaling)
+    and read from ffmpeg's pipe a chunk at a time, so a recording of any length needs only a
+    few kilobytes. Without `samples_per_pixel`, it is chosen from the duration to give about
+    PEAKS_TARGET_BUCKETS (min, max) pairs.
     """
     src, dst = Path(src), Path(dst)
     if samples_per_pixel is None:
-        samples_per_pixel = choose_samples_per_pixel(probe(src).duration * PEAKS_SAMPLE_RATE)
+        recording = probe(src)
+        if recording.audio_codec is None:
+            raise MediaError("This recording has no sound, so it has no waveform.")
+        samples_per_pixel = choose_samples_per_pixel(recording.duration * PEAKS_SAMPLE_RATE)
     args = [*input_args(src), "-map", "0:a:0", "-ac", "1", "-ar", str(PEAKS_SAMPLE_RATE)]
     args += ["-c:a", "pcm_u8", "-f", "u8", "pipe:1"]
     chunk_size = max(1 << 16, samples_per_pixel)

@@ -28,12 +28,15 @@ def quiet_then_loud(path: Path, seconds: float = 4) -> Path:
     return path
 
 
-def video(path: Path, seconds: float = 2, *, size: str = "1280x720", args=()) -> Path:
+def video(
+    path: Path, seconds: float = 2, *, size: str = "1280x720", sound: bool = True, args=()
+) -> Path:
     """A test pattern with a tone, H.264/AAC in an MP4 unless `args` say otherwise."""
     picture = f"testsrc2=size={size}:rate=25:duration={seconds}"
-    sound = f"sine=frequency=440:sample_rate=48000:duration={seconds}"
+    beep = f"sine=frequency=440:sample_rate=48000:duration={seconds}"
+    inputs = ("-f", "lavfi", "-i", picture, *(("-f", "lavfi", "-i", beep) if sound else ()))
     ffmpeg(
-        *("-f", "lavfi", "-i", picture, "-f", "lavfi", "-i", sound),
+        *inputs,
         *("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"),
         *args,
         str(path),

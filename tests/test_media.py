@@ -221,10 +221,14 @@ def test_transcode_video_and_poster(tmp_path, size):
     assert leftovers(tmp_path) == []
 
 
-def test_transcode_never_upscales(tmp_path):
-    src = video(tmp_path / "small.mp4", 1, size="320x240")
+def test_transcode_never_upscales_and_keeps_silence(tmp_path):
+    src = video(tmp_path / "small.mp4", 1, size="320x240", sound=False)
     out = media.transcode(src, tmp_path / "out.mp4", kind="video")
-    assert (media.probe(out).width, media.probe(out).height) == (320, 240)
+    result = media.probe(out)
+    assert (result.width, result.height) == (320, 240)
+    assert result.audio_codec is None
+    with pytest.raises(media.MediaError, match="no sound"):
+        media.compute_peaks(src, tmp_path / "peaks.json")
 
 
 def test_failed_transcode_leaves_nothing_and_can_be_retried(tmp_path, wav):

@@ -232,3 +232,23 @@ def unpublish(identifier: str):
     items.unpublish(items.find_item(identifier), user=current_user)
     flash(_("Unpublished: the item is a draft again."))
     return redirect(url_for("manage.edit", identifier=identifier))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@staff_required
+def import_csv():
+    """The CSV import as a form: all rows or none; transcripts inline in the file."""
+    from archive.csv_io import import_csv_stream
+
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            flash(_("Choose a CSV file."), "error")
+            return render_template("manage/import.html"), 422
+        try:
+            report = import_csv_stream(upload.stream, filename=upload.filename, user=current_user)
+        except ArchiveError as exc:
+            db.session.rollback()
+            return render_template("manage/import.html", errors=str(exc).splitlines()), 422
+        return render_template("manage/import.html", report=report)
+    return render_template("manage/import.html")

@@ -17,18 +17,27 @@
     bar.max = 100;
     bar.value = 0;
     bar.setAttribute("aria-label", file.name);
-    const state = document.createElement("span");
+    const state = document.createElement("bdi");
     state.className = "state";
     const detail = document.createElement("div");
     detail.className = "detail";
-    li.append(name, " ", bar, " ", state, detail);
+    detail.dir = "auto";
+    const actions = document.createElement("div");
+    actions.className = "actions-row";
+    li.append(name, " ", bar, " ", state, detail, actions);
     list.append(li);
-    return { li, bar, state, detail };
+    return { li, bar, state, detail, actions };
   }
 
   function show(row, state, percent, message) {
     row.li.dataset.state = state;
-    row.state.textContent = label(state) + (percent !== null ? " " + percent + " %" : "");
+    row.state.textContent = label(state);
+    if (percent !== null) {
+      const number = document.createElement("bdi");
+      number.dir = "ltr";
+      number.textContent = percent + " %";
+      row.state.append(" ", number);
+    }
     if (percent !== null) row.bar.value = percent;
     if (message !== undefined) row.detail.textContent = message;
   }
@@ -59,8 +68,16 @@
           row.detail.replaceChildren(link);
           rows.set(result.job, row);
         } else {
-          const error = body && body.errors && body.errors.length ? body.errors[0].error : xhr.statusText;
+          const first = body && body.errors && body.errors.length ? body.errors[0] : null;
+          const error = first ? first.error : body && body.error ? body.error : xhr.statusText;
+          row.bar.value = 0;
           show(row, "rejected", null, error);
+          if (first && first.item) {
+            const link = document.createElement("a");
+            link.href = form.dataset.itemsUrl + encodeURIComponent(first.item);
+            link.textContent = first.item;
+            row.actions.replaceChildren(link);
+          }
         }
         resolve();
       };
@@ -73,7 +90,15 @@
     fetch(form.dataset.jobsUrl + "/" + jobId + "/retry", {
       method: "POST",
       headers: { "X-CSRFToken": csrf, Accept: "application/json" },
-    }).then(() => { show(row, "queued", 0, ""); rows.set(jobId, row); });
+    })
+      .then((r) => r.json().then((body) => ({ ok: r.ok, body })))
+      .then(({ ok, body }) => {
+        if (!ok) { row.actions.textContent = body.error || ""; return; }
+        row.actions.replaceChildren();
+        show(row, "queued", 0);
+        rows.set(jobId, row);
+      })
+      .catch((err) => { row.actions.textContent = String(err); });
   }
 
   function poll() {
@@ -98,7 +123,7 @@
             button.type = "button";
             button.textContent = form.dataset.labelRetry;
             button.addEventListener("click", () => retry(job.id, row));
-            row.detail.append(pre, button);
+            row.actions.replaceChildren(pre, button);
             rows.delete(job.id);
           } else {
             show(row, job.state, job.state === "transcoding" ? percent : null);

@@ -1,0 +1,214 @@
+"""What the search needs to know about every item document, held in memory per searcher.
+
+Access filtering, facet counts, facet filters and date sorting all run over this table instead
+of Whoosh fields: an item's access, status, embargo and facet values are read once from its
+stored ``info`` when its index segment is first seen, and kept for as long as that segment
+lives (segments never change, so an update only costs reading the new segment's items).
+
+Which items a caller may see depends on the clock only through embargoes, so the visible set
+is cached together with the interval of time over which it holds: an embargo that ends is
+noticed at the next search, with no reindex.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from threading import Lock
+
+from .schema import FACETS
+
+_NEVER = datetime.max
+_ALWAYS = datetime.min
+
+
+@dataclass(frozen=True, slots=True)
+class ItemInfo:
+    """One item document: what results show, who may see it, its facet values."""
+
+    identifier: str
+    title: str
+    title_en: str
+    type: str
+    date: str
+    year: int | None
+    access: str
+    status: str
+    embargo: datetime | None
+    facets: dict  # facet -> tuple of values
+
+    @classmethod
+    def from_stored(cls, info: dict, labels: dict) -> "ItemInfo":
+        facets = {}
+        for name in FACETS:
+            entries = info["facets"].get(name) or ()
+            facets[name] = tuple(value for value, _, _ in entries)
+            for value, label, label_en in entries:
+                labels[name].setdefault(value, (label, label_en))
+        return cls(
+            info["identifier"],
+            info["title"],
+            info["title_en"],
+            info["type"],
+            info["date"],
+            info["year"],
+            info["access"],
+            info["status"],
+            info["embargo"],
+            facets,
+        )
+
+    def date_key(self) -> tuple:
+        return (self.year, self.date, self.identifier)
+
+
+@dataclass(frozen=True, slots=True)
+class VocabInfo:
+    """Who may see the words of one vocab document."""
+
+    access: str
+    status: str
+    embargo: datetime | None
+
+
+@dataclass
+class Leaf:
+    """The item and vocab documents of one index segment, by local docnum."""
+
+    items: dict[int, ItemInfo]
+    labels: dict[str, dict]
+    vocab: dict[int, VocabInfo]
+
+
+class LeafCache:
+    """Leaves by segment id, shared by the successive searchers of one index."""
+
+    def __init__(self):
+        self._leaves: dict[str, Leaf] = {}
+        self._lock = Lock()
+
+    def leaf(self, reader) -> Leaf:
+        segid = reader.segment().segment_id()
+        with self._lock:
+            if segid in self._leaves:
+                return self._leaves[segid]
+        labels = {name: {} for name in FACETS}
+        items, vocab = {}, {}
+        for docnum in _docs(reader, "item"):
+            items[docnum] = ItemInfo.from_stored(reader.stored_fields(docnum)["info"], labels)
+        for docnum in _docs(reader, "vocab"):
+            vocab[docnum] = VocabInfo(**reader.stored_fields(docnum)["vocab"])
+        leaf = Leaf(items, labels, vocab)
+        with self._lock:
+            self._leaves[segid] = leaf
+        return leaf
+
+    def keep(self, segids: set[str]) -> None:
+        """Forget segments that are gone (merged away or deleted)."""
+        with self._lock:
+            for segid in set(self._leaves) - segids:
+                del self._leaves[segid]
+
+
+def _docs(reader, kind: str):
+    """Live documents of ``kind`` in a segment reader (postings leave deleted ones out)."""
+    if ("kind", kind) not in reader:
+        return ()
+    return reader.postings("kind", kind).all_ids()
+
+
+class Catalogue:
+    """The live item and vocab documents of one searcher, by global docnum."""
+
+    def __init__(self, reader, cache: LeafCache):
+        self.items: dict[int, ItemInfo] = {}
+        self.vocab: dict[int, VocabInfo] = {}
+        self.labels: dict[str, dict] = {name: {} for name in FACETS}
+        self.postings: dict[str, dict[str, set[int]]] = {name: defaultdict(set) for name in FACETS}
+        segids = set()
+        for leaf_reader, offset in reader.leaf_readers():
+            segids.add(leaf_reader.segment().segment_id())
+            leaf = cache.leaf(leaf_reader)
+            for docnum in _docs(leaf_reader, "item"):
+                info = leaf.items[docnum]
+                self.items[docnum + offset] = info
+                for name, values in info.facets.items():
+                    for value in values:
+                        self.postings[name][value].add(docnum + offset)
+            for docnum in _docs(leaf_reader, "vocab"):
+                self.vocab[docnum + offset] = leaf.vocab[docnum]
+            for name in FACETS:
+                for value, pair in leaf.labels[name].items():
+                    self.labels[name].setdefault(value, pair)
+        cache.keep(segids)
+        self._visible: dict[tuple, tuple[frozenset, datetime, datetime]] = {}
+        self._lock = Lock()
+
+    def visible(self, access, table: str = "items") -> frozenset[int]:
+        """Docnums of the item (or vocab) documents ``access`` may see at ``access.now``."""
+        key = (table, access.statuses, access.levels)
+        now = access.now
+        with self._lock:
+            cached = self._visible.get(key)
+        if cached and cached[1] <= now < cached[2]:
+            return cached[0]
+        docs, since, until = set(), _ALWAYS, _NEVER
+        for docnum, info in getattr(self, table).items():
+            if access.statuses is not None and info.status not in access.statuses:
+                continue
+            if access.levels is not None:
+                if info.access not in access.levels:
+                    continue
+                if info.embargo is not None:
+                    if info.embargo > now:
+                        until = min(until, info.embargo)
+                        continue
+                    since = max(since, info.embargo)
+            docs.add(docnum)
+        result = frozenset(docs)
+        with self._lock:
+            self._visible[key] = (result, since, until)
+        return result
+
+    def filtered(self, filters: dict[str, list[str]] | None) -> dict[str, set[int]]:
+        """Docnums allowed by each facet filter: values of one facet OR-ed."""
+        allowed = {}
+        for name, values in (filters or {}).items():
+            if name not in self.postings or not values:
+                continue
+            if isinstance(values, str):
+                values = [values]
+            docs = set()
+            for value in values:
+                docs |= self.postings[name].get(_facet_value(name, value), set())
+            allowed[name] = docs
+        return allowed
+
+    def counts(self, docs, name: str) -> list[dict]:
+        """Facet ``name`` over ``docs``: value, labels and count, most frequent first."""
+        counter = Counter()
+        items = self.items
+        for docnum in docs:
+            counter.update(items[docnum].facets[name])
+        labels = self.labels[name]
+        return [
+            {
+                "value": value,
+                "label": labels.get(value, (value, value))[0],
+                "label_en": labels.get(value, (value, value))[1],
+                "count": count,
+            }
+            for value, count in sorted(counter.items(), key=lambda vc: (-vc[1], vc[0]))
+        ]
+
+    def by_date(self, docs, newest_first: bool = False) -> list[int]:
+        """``docs`` by year then catalogued date; undated items last either way."""
+        dated = [d for d in docs if self.items[d].year is not None]
+        undated = [d for d in docs if self.items[d].year is None]
+        dated.sort(key=lambda d: self.items[d].date_key(), reverse=newest_first)
+        undated.sort(key=lambda d: self.items[d].identifier)
+        return dated + undated
+
+
+def _facet_value(name: str, value: str) -> str:
+    value = str(value)
+    return value.lower() if name in ("type", "language") else value

@@ -1,0 +1,340 @@
+"""The index on disk: open it, update items in it, search it, rebuild it.
+
+``root`` (e.g. ``instance/index``) holds index folders named ``index-<time>-<random>`` and a
+symlink ``current`` naming the live one. :func:`rebuild` writes a complete index into a fresh
+folder and swaps the symlink over in one ``os.replace``; every :class:`Index` looks at the
+symlink on each call and follows it, so searches never see half an index.
+
+Whoosh allows one writer per index folder, across processes (a file lock). :meth:`Index.update`
+waits for it up to a timeout and raises :class:`IndexBusy` after that.
+"""
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from secrets import token_hex
+
+from whoosh import index as windex
+from whoosh import scoring
+from whoosh.index import LockError
+from whoosh.util.filelock import try_for
+
+from .catalogue import Catalogue, LeafCache
+from .schema import build_schema, item_documents, visibility, vocab_document
+from .search import Access, SearchResult, View, run
+
+CURRENT = "current"
+FOLDER_PREFIX = "index-"
+BUILDING = "BUILDING"  # marker file in a folder rebuild() is still writing
+SWAP_WAIT = 30.0  # seconds rebuild() waits for a running update before swapping anyway
+STALE_BUILD = 24 * 3600  # a BUILDING folder older than this is left over from a crash
+VOCAB_BATCH = 500  # items whose words rebuild() gathers into one vocab document per access
+
+
+#: BM25F for item fields; segment text has no lengths (it is not needed to pick the best
+#: moments of an item, and writing them is a good part of indexing time): TF-IDF.
+WEIGHTING = scoring.MultiWeighting(
+    scoring.BM25F(), text=scoring.TF_IDF(), text_restricted=scoring.TF_IDF()
+)
+
+
+class IndexBusy(Exception):
+    """Another process held the index writer for longer than the timeout."""
+
+
+class Index:
+    """The search index under ``root``; use :func:`open_index`. Safe to share between threads."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self._lock = threading.RLock()
+        self._folder: Path | None = None
+        self._ix = None
+        self._view: View | None = None
+        self._cache = LeafCache()
+
+    def update(self, items: list[dict], *, remove: Iterable[str] = (), timeout: float = 30.0):
+        """Replace the documents of ``items`` and delete those of ``remove``, in one commit.
+
+        Waits up to ``timeout`` seconds for the writer; raises :class:`IndexBusy` after that.
+        """
+        batches = {}
+        for item in items:
+            docs, (words, restricted_words) = item_documents(item)
+            key = visibility(item)
+            docs.append(vocab_document(words, restricted_words, key, item["identifier"]))
+            batches[item["identifier"]] = docs
+        doomed = set(remove) | set(batches)
+        if not doomed:
+            return
+        deadline = time.monotonic() + timeout
+        while True:
+            folder = _ensure_current(self.root)
+            try:
+                ix = windex.open_dir(str(folder))
+                writer = ix.writer(timeout=max(0.0, deadline - time.monotonic()), delay=0.05)
+            except LockError:
+                raise IndexBusy(f"the index writer stayed locked for {timeout:g} s") from None
+            except (OSError, windex.EmptyIndexError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)  # the folder was swapped away between readlink and open
+                continue
+            if _target(self.root) != folder:  # rebuilt while we waited: write the new one
+                _cancel(writer)
+                continue
+            try:
+                for identifier in doomed:
+                    writer.delete_by_term("identifier", identifier)
+                for docs in batches.values():
+                    _add(writer, docs)
+                writer.commit(optimize=False)
+            except BaseException:
+                _cancel(writer)
+                raise
+            return
+
+    def search(
+        self,
+        query: str,
+        *,
+        access: Access,
+        page: int = 1,
+        per_page: int = 20,
+        sort: str = "relevance",
+        filters: dict[str, list[str]] | None = None,
+        hits_per_item: int = 3,
+    ) -> SearchResult:
+        """Items matching ``query`` that ``access`` may see, one page of them, with facets.
+
+        ``sort``: "relevance" (AND-first, then score), "date" (oldest first) or "-date";
+        undated items come last. ``filters``: facet -> values; values of one facet are OR-ed,
+        facets AND-ed; each facet is counted with the filters of the others applied.
+        """
+        options = dict(
+            access=access,
+            page=page,
+            per_page=per_page,
+            sort=sort,
+            filters=filters,
+            hits_per_item=hits_per_item,
+        )
+        with self._lock:
+            view = self._current_view()
+            try:
+                return run(view, query, **options)
+            except Exception:
+                if not self._changed():
+                    raise
+            # The index changed under the search (rebuilt, or segments merged away): again.
+            self._close_view()
+            return run(self._current_view(), query, **options)
+
+    def doc_count(self) -> int:
+        """Number of live item and segment documents (vocab documents are not counted)."""
+        with self._lock:
+            view = self._current_view()
+            return view.searcher.doc_count() - len(view.catalogue.vocab)
+
+    def item_identifiers(self) -> set[str]:
+        """Identifiers of all item documents."""
+        with self._lock:
+            return {info.identifier for info in self._current_view().catalogue.items.values()}
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_view()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _current_view(self) -> View:
+        folder = _target(self.root)
+        if folder is None or not folder.is_dir():
+            folder = _ensure_current(self.root)
+        if folder != self._folder:
+            self._close_view()
+            self._ix = windex.open_dir(str(folder))
+            self._folder = folder
+            self._cache = LeafCache()
+        if self._view is None:
+            searcher = self._ix.searcher(weighting=WEIGHTING)
+        elif not self._view.searcher.up_to_date():
+            searcher = self._view.searcher.refresh()
+        else:
+            return self._view
+        self._view = View(searcher, Catalogue(searcher.reader(), self._cache))
+        return self._view
+
+    def _changed(self) -> bool:
+        try:
+            return _target(self.root) != self._folder or not self._view.searcher.up_to_date()
+        except Exception:
+            return True
+
+    def _close_view(self) -> None:
+        if self._view is not None:
+            try:
+                self._view.searcher.close()
+            except Exception:  # its files may be gone already
+                pass
+        self._view = self._ix = self._folder = None
+
+
+def open_index(root: str | Path) -> Index:
+    """The index under ``root``, creating the folder, an empty index and ``current`` if missing."""
+    root = Path(root)
+    _ensure_current(root)
+    return Index(root)
+
+
+def rebuild(root: str | Path, items: Iterable[dict], *, procs: int = 1, limitmb: int = 256) -> int:
+    """Index ``items`` into a fresh folder, swap ``current`` to it, delete the old folders.
+
+    Returns the number of items indexed. Searches keep running on the old index until the
+    swap and follow it after. With ``procs`` > 1 several processes analyze the documents.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    folder = _new_folder(root, building=True)
+    seen, vocab = set(), {}
+    try:
+        ix = windex.create_in(str(folder), build_schema())
+        if procs > 1:
+            writer = ix.writer(procs=procs, multisegment=True, limitmb=limitmb)
+        else:
+            writer = ix.writer(limitmb=limitmb)
+        try:
+            for item in items:
+                if item["identifier"] in seen:
+                    continue
+                seen.add(item["identifier"])
+                docs, (words, restricted_words) = item_documents(item)
+                _add(writer, docs)
+                gathered = vocab.setdefault(visibility(item), (set(), set()))
+                gathered[0].update(words)
+                gathered[1].update(restricted_words)
+                if len(seen) % VOCAB_BATCH == 0:
+                    _add_vocab(writer, vocab)
+            _add_vocab(writer, vocab)
+            writer.commit(optimize=False)
+        except BaseException:
+            _cancel(writer)
+            raise
+        (folder / BUILDING).unlink()
+        _swap(root, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    _remove_old(root)
+    return len(seen)
+
+
+def _target(root: Path) -> Path | None:
+    """The folder ``current`` names, or None when there is no ``current``."""
+    link = root / CURRENT
+    try:
+        name = os.readlink(link)
+    except FileNotFoundError:
+        return None
+    except OSError:  # a real folder named "current" (made by hand): use it as it is
+        return link if link.is_dir() else None
+    return root / name
+
+
+def _ensure_current(root: Path) -> Path:
+    """The live index folder, creating an empty index and ``current`` when there is none."""
+    while True:
+        folder = _target(root)
+        if folder is not None and folder.is_dir():
+            if not windex.exists_in(str(folder)):
+                windex.create_in(str(folder), build_schema())
+            return folder
+        root.mkdir(parents=True, exist_ok=True)
+        new = _new_folder(root)
+        windex.create_in(str(new), build_schema())
+        if os.path.islink(root / CURRENT):  # dangling: replace it
+            _point(root, new)
+            return new
+        try:
+            os.symlink(new.name, root / CURRENT)
+            return new
+        except FileExistsError:  # another process made one first: use theirs
+            shutil.rmtree(new, ignore_errors=True)
+
+
+def _new_folder(root: Path, building: bool = False) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    folder = root / f"{FOLDER_PREFIX}{stamp}-{token_hex(4)}"
+    folder.mkdir()
+    if building:
+        (folder / BUILDING).touch()
+    return folder
+
+
+def _point(root: Path, folder: Path) -> None:
+    """Make ``current`` name ``folder`` in one step (a new symlink renamed over the old)."""
+    link = root / CURRENT
+    if link.is_dir() and not link.is_symlink():  # a hand-made folder: keep it under a new name
+        link.rename(root / f"{FOLDER_PREFIX}{CURRENT}-{token_hex(4)}")
+    temporary = root / f".{CURRENT}-{token_hex(4)}"
+    os.symlink(folder.name, temporary)
+    os.replace(temporary, link)
+
+
+def _swap(root: Path, folder: Path) -> None:
+    """Point ``current`` at ``folder`` while holding the old index's writer lock, so that an
+    update either lands in the old index before the swap or goes to the new one."""
+    old, lock = _target(root), None
+    if old is not None and windex.exists_in(str(old)):
+        lock = windex.open_dir(str(old)).lock("WRITELOCK")
+        if not try_for(lock.acquire, timeout=SWAP_WAIT, delay=0.05):
+            lock = None
+    try:
+        _point(root, folder)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _remove_old(root: Path) -> None:
+    """Delete index folders other than the live one and those still being built."""
+    live = _target(root)
+    for folder in root.iterdir():
+        if not folder.name.startswith(FOLDER_PREFIX) or folder.is_symlink():
+            continue
+        if not folder.is_dir() or folder == live:
+            continue
+        marker = folder / BUILDING
+        if marker.exists() and time.time() - marker.stat().st_mtime < STALE_BUILD:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _add(writer, docs: list[dict]) -> None:
+    """Add one item's documents so that they land together in one index segment (with
+    several processes, Whoosh hands out batches of documents and never splits a group)."""
+    with writer.group():
+        for doc in docs[:-1]:
+            writer.add_document(**doc)
+    writer.add_document(**docs[-1])
+
+
+def _add_vocab(writer, vocab: dict) -> None:
+    for key, (words, restricted_words) in vocab.items():
+        writer.add_document(**vocab_document(words, restricted_words, key))
+    vocab.clear()
+
+
+def _cancel(writer) -> None:
+    try:
+        writer.cancel()
+    except Exception:  # the folder may be gone; the lock is released either way
+        pass

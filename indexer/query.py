@@ -1,0 +1,294 @@
+"""The query language: what a researcher types, parsed into clauses and compiled to Whoosh.
+
+Plain words, ``"phrases"``, ``OR`` between two clauses, ``-exclusion``, ``prefix*`` and field
+scopes named like the facets (``narrator:حمدونة``, ``decade:1980``, ``tag:"الحركة الأسيرة"``).
+Parsing never fails: whatever is not understood is read as plain words.
+
+>>> q = parse('اسرى OR معتقلين "سجن نفحة" -عسقلان narrator:حمدونة تعليم*')
+>>> [[(a.kind, a.scope, a.text) for a in group] for group in q.groups]
+[[('word', None, 'اسرى'), ('word', None, 'معتقلين')], [('phrase', None, 'سجن نفحة')], [('word', 'narrator', 'حمدونة')], [('prefix', None, 'تعليم')]]
+>>> [(a.kind, a.text) for a in q.excluded]
+[('word', 'عسقلان')]
+>>> parse('"unclosed type: (( AND OR *').groups
+[[Atom(kind='word', text='unclosed', scope=None, span=(1, 9))], [Atom(kind='word', text='type', scope=None, span=(10, 14))]]
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+
+from .analysis import arabic_analyzer, name_analyzer
+from .normalization import normalize
+from .schema import FACETS
+from .stemming import ARABIC_LETTERS, strip_article
+
+#: Fields plain words are searched in, with their boosts, by analyzer.
+TEXT_FIELDS = {"title": 3.0, "description": 1.5, "tag": 2.0, "collection": 1.5, "transcript": 1.0}
+NAME_FIELDS = {"names": 3.0, "place": 2.0}
+#: What a field scope searches, and how its value is analyzed.
+SCOPES = {
+    "type": "id",
+    "language": "id",
+    "decade": "decade",
+    "narrator": "name",
+    "place": "name",
+    "tag": "text",
+    "collection": "text",
+}
+assert set(SCOPES) == set(FACETS)
+
+MAX_QUERY = 500  # characters read from a query
+MAX_CLAUSES = 24  # clauses kept from a query
+MIN_PREFIX = 2  # letters a prefix needs before the *
+MAX_EXPANSION = 128  # terms a prefix stands for, the most frequent first
+
+_TOKEN = re.compile(
+    r"""
+    (?P<space>[\s()]+)
+  | (?P<neg>-)?(?P<scope>[A-Za-z_]+):"(?P<scoped>[^"]*)"
+  | (?P<neg2>-)?"(?P<phrase>[^"]*)"
+  | (?P<quote>")
+  | (?P<word>[^\s()"]+)
+    """,
+    re.VERBOSE,
+)
+
+_TEXT = arabic_analyzer()
+_NAME = name_analyzer()
+
+
+@dataclass(frozen=True)
+class Atom:
+    """One clause: a word, phrase or prefix, optionally scoped to a facet field."""
+
+    kind: str  # "word" | "phrase" | "prefix"
+    text: str
+    scope: str | None
+    span: tuple[int, int]
+
+
+@dataclass
+class Parsed:
+    """Positive clauses as groups (AND of ORs) and excluded clauses."""
+
+    text: str
+    groups: list[list[Atom]] = field(default_factory=list)
+    excluded: list[Atom] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """True when the query asks for nothing at all: browse everything."""
+        return not self.groups and not self.excluded and not re.search(r"\w", self.text)
+
+
+def parse(text: str) -> Parsed:
+    """Parse a query; never raises. Unclosed quotes, empty scopes and stray operators fall back
+    to plain words or are ignored."""
+    text = (text or "")[:MAX_QUERY]
+    parsed = Parsed(text)
+    pending_or = negate_next = False
+    for m in _TOKEN.finditer(text):
+        if m.group("space") or m.group("quote"):
+            continue
+        atoms, negated = _atoms(m)
+        if atoms is None:  # an operator
+            op = m.group("word")
+            if op in ("OR", "|", "||"):
+                pending_or = bool(parsed.groups)
+            elif op == "NOT":
+                negate_next = True
+            continue
+        negated = negated or negate_next
+        negate_next = False
+        for atom in atoms:
+            if negated:
+                parsed.excluded.append(atom)
+            elif pending_or:
+                parsed.groups[-1].append(atom)
+            else:
+                parsed.groups.append([atom])
+            pending_or = False
+    del parsed.groups[MAX_CLAUSES:]
+    del parsed.excluded[MAX_CLAUSES:]
+    return parsed
+
+
+def _atoms(m: re.Match) -> tuple[list[Atom] | None, bool]:
+    """The atoms of one token (None for an operator) and whether they are excluded."""
+    if m.group("scope") is not None:
+        scope, value = m.group("scope").lower(), m.group("scoped")
+        span = m.span("scoped")
+        if scope in SCOPES:
+            return ([Atom("phrase", value, scope, span)] if value.strip() else []), bool(
+                m.group("neg")
+            )
+        return [Atom("phrase", value, None, span)], bool(m.group("neg"))
+    if m.group("phrase") is not None:
+        return [Atom("phrase", m.group("phrase"), None, m.span("phrase"))], bool(m.group("neg2"))
+    word, start = m.group("word"), m.start("word")
+    if word in ("OR", "|", "||", "AND", "&&", "NOT", "+"):
+        return None, False
+    negated = word.startswith("-")
+    stripped = word.lstrip("-+")
+    start += len(word) - len(stripped)
+    atoms = []
+    scope, sep, value = stripped.partition(":")
+    if sep and scope.lower() in SCOPES and value.strip(":*"):
+        return [_word(value, scope.lower(), start + len(scope) + 1)], negated
+    # Not a scope (or an empty one): every part is a plain word.
+    for part in re.finditer(r"[^:]+", stripped):
+        if part.group().strip("*"):
+            atoms.append(_word(part.group(), None, start + part.start()))
+    return atoms, negated
+
+
+def _word(word: str, scope: str | None, start: int) -> Atom:
+    span = (start, start + len(word))
+    if word.endswith("*"):
+        stem = word.rstrip("*")
+        if len(normalize(stem)) >= MIN_PREFIX and "*" not in stem:
+            return Atom("prefix", stem, scope, (start, start + len(stem)))
+        return Atom("word", stem.replace("*", " "), scope, (start, start + len(stem)))
+    return Atom("word", word.replace("*", " "), scope, span)
+
+
+def analyze(analyzer, text: str) -> list[str]:
+    """The terms ``analyzer`` makes of ``text``."""
+    return [t.text for t in analyzer(text)]
+
+
+@dataclass
+class Compiled:
+    """A parsed query as Whoosh queries on item documents, for one searcher and one caller."""
+
+    groups: list[wq.Query]  # AND-ed they are the strict query, OR-ed the loose one
+    excluded: wq.Query | None
+    marks: list[tuple[str, object]]  # transcript clauses: see indexer.moments.mark
+    words: list[tuple[Atom, wq.Query]]  # plain words, for "did you mean"
+
+    @property
+    def scoring(self) -> wq.Query:
+        return wq.Or(self.groups) if len(self.groups) > 1 else self.groups[0]
+
+
+def compile_query(parsed: Parsed, reader, restricted_text: bool) -> Compiled:
+    """Compile ``parsed`` into queries on item documents and clauses for marking transcripts.
+
+    Stop words are dropped from plain words unless the whole query is stop words, which are then
+    looked for among names only («علي» is a stop word in text and a name).
+    """
+    text_fields = dict(TEXT_FIELDS)
+    if restricted_text:
+        text_fields["transcript_restricted"] = 1.0
+    positives = [a for g in parsed.groups for a in g] + parsed.excluded
+    names_only = bool(positives) and all(
+        a.scope is not None or not analyze(_TEXT, a.text) for a in positives
+    )
+    c = Compiled([], None, [], [])
+    ctx = _Context(reader, text_fields, names_only)
+    for group in parsed.groups:
+        alternatives = []
+        for atom in group:
+            item_q = ctx.item_query(atom)
+            if item_q is None:
+                continue
+            alternatives.append(item_q)
+            if atom.scope is None and not names_only:
+                c.marks.append(_mark(atom))
+                if atom.kind == "word":
+                    c.words.append((atom, item_q))
+        if alternatives:
+            c.groups.append(_or(alternatives))
+    excluded = [q for q in map(ctx.item_query, parsed.excluded) if q is not None]
+    c.excluded = _or(excluded) if excluded else None
+    return c
+
+
+def _mark(atom: Atom) -> tuple[str, object]:
+    """The clause :func:`indexer.moments.mark` looks for in transcripts."""
+    if atom.kind == "prefix":
+        return ("prefix", _text_prefix(atom.text))
+    terms = analyze(_TEXT, atom.text)
+    return ("words", {terms[0]}) if len(terms) == 1 else ("phrase", tuple(terms))
+
+
+@dataclass
+class _Context:
+    reader: object
+    text_fields: dict
+    names_only: bool
+
+    def item_query(self, atom: Atom) -> wq.Query | None:
+        if atom.scope is not None:
+            return self.scoped_query(atom)
+        queries = []
+        if atom.kind == "prefix":
+            text_prefix, name_prefix = _text_prefix(atom.text), normalize(atom.text)
+            if not self.names_only:
+                queries += [self.prefix(f, text_prefix, b) for f, b in self.text_fields.items()]
+            queries += [self.prefix(f, name_prefix, b) for f, b in NAME_FIELDS.items()]
+        else:
+            text_terms, name_terms = analyze(_TEXT, atom.text), analyze(_NAME, atom.text)
+            if not text_terms and not self.names_only:
+                return None
+            if not self.names_only:
+                queries += [_terms(f, text_terms, b) for f, b in self.text_fields.items()]
+            queries += [_terms(f, name_terms, b) for f, b in NAME_FIELDS.items()]
+        queries = [q for q in queries if q is not None]
+        return _or(queries) if queries else None
+
+    def scoped_query(self, atom: Atom) -> wq.Query | None:
+        kind, value = SCOPES[atom.scope], atom.text.strip()
+        if kind in ("id", "decade"):
+            value = normalize(value).replace(" ", "")
+            if kind == "decade":
+                value = value.rstrip("s")
+                if atom.kind != "prefix" and re.fullmatch(r"\d{4}", value):
+                    value = str(int(value) // 10 * 10)
+            if atom.kind == "prefix":
+                return self.prefix(atom.scope, value)
+            return wq.Term(atom.scope, value)
+        if atom.kind == "prefix":
+            prefix = normalize(atom.text) if kind == "name" else _text_prefix(atom.text)
+            return self.prefix(atom.scope, prefix)
+        return _terms(atom.scope, analyze(_NAME if kind == "name" else _TEXT, atom.text))
+
+    def prefix(self, fieldname: str, prefix: str, boost: float = 1.0) -> wq.Query | None:
+        """The most frequent terms of ``fieldname`` beginning with ``prefix``, OR-ed."""
+        if len(prefix) < MIN_PREFIX:
+            return None
+        found = [
+            (info.doc_frequency(), t) for t, info in self.reader.iter_prefix(fieldname, prefix)
+        ]
+        if not found:
+            return None
+        found.sort(key=lambda pair: -pair[0])
+        terms = [wq.Term(fieldname, t.decode("utf-8")) for _, t in found[:MAX_EXPANSION]]
+        return _or(terms, boost)
+
+
+def _text_prefix(text: str) -> str:
+    """A prefix as the transcript fields hold it: normalized, the article taken off.
+
+    >>> _text_prefix("الأسير"), _text_prefix("Prison")
+    ('اسير', 'prison')
+    """
+    prefix = normalize(text).strip()
+    if prefix and prefix[0] in ARABIC_LETTERS:
+        prefix = strip_article(prefix)
+    return prefix
+
+
+def _terms(fieldname: str, terms: list[str], boost: float = 1.0) -> wq.Query | None:
+    if not terms:
+        return None
+    if len(terms) == 1:
+        return wq.Term(fieldname, terms[0], boost=boost)
+    return wq.Phrase(fieldname, terms, boost=boost)
+
+
+def _or(queries: list[wq.Query], boost: float = 1.0) -> wq.Query:
+    if len(queries) == 1 and boost == 1.0:
+        return queries[0]
+    return wq.Or(queries, boost=boost)

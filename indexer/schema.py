@@ -1,0 +1,290 @@
+"""The Whoosh schema of the archive's index, and the documents one catalogue item becomes.
+
+Three kinds of document share the schema:
+
+- an **item** document (``kind`` "item"): metadata, people, tags, collections, places and the
+  item's whole transcript with word positions, so that items are matched, ranked, counted and
+  faceted as wholes. Its ``layout`` column maps transcript positions to segment numbers, which
+  is how the best moments of the items shown are found (from the positions of the query terms,
+  phrases included) without indexing every segment's words a second time;
+- a **segment** document per transcript segment with words: its item's identifier, and stored
+  its number, start, end, language, original text (for highlighting), access, status and
+  embargo. An item's segment documents are added just before its item document;
+- a **vocab** document: the normalized (unstemmed) words "did you mean" may suggest, with the
+  access, status and embargo of the items they come from; one per item on update, one per batch
+  and kind of access on rebuild.
+
+Item documents carry ``access``, ``status`` and ``embargo`` as fields, segment and vocab
+documents as stored values; searches filter on them at query time. Restricted text (a
+restricted transcript or segment) goes into its own ``*_restricted`` fields, which only staff
+searches name, so it can never match, count or be suggested for anyone else.
+
+Transcripts are analyzed once, here, into the terms of :func:`indexer.arabic_analyzer`
+(:func:`text_tokens`), and indexed already analyzed: the transcript fields split on spaces.
+
+>>> docs, words = item_documents({"identifier": "PMA-1", "title": "أسرى نفحة", "date": "c. ١٩٨٧",
+...     "transcripts": [{"language": "ar", "segments": [{"start": 1.0, "text": "قالوا في السجون"}]}]})
+>>> [(d.get("kind", "segment"), d["identifier"]) for d in docs]
+[('segment', 'PMA-1'), ('item', 'PMA-1')]
+>>> docs[1]["decade"], docs[1]["transcript"], docs[1]["layout"], sorted(words[0])
+('1980', 'قال سجن', {'segments': 1, 'open': ([0], [0]), 'restricted': ([], [])}, ['اسري', 'السجون', 'قالوا', 'نفحه'])
+"""
+
+import re
+from datetime import UTC, datetime
+
+from whoosh import columns, fields
+from whoosh.analysis import SpaceSeparatedTokenizer
+
+from .analysis import WORD_PATTERN, arabic_analyzer, name_analyzer
+from .normalization import DIGIT_FOLDS, normalize
+
+#: The facets of a search, in the order pages show them; also the field scopes of the query
+#: language (``narrator:حمدونة``, ``decade:1980``).
+FACETS = ("type", "narrator", "tag", "collection", "language", "decade", "place")
+
+_DIGITS = str.maketrans(DIGIT_FOLDS)
+_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_WORD = re.compile(WORD_PATTERN)
+_TEXT = arabic_analyzer()
+_KNOWN: dict[str, tuple[str, str]] = {}  # word as written -> (term or "", normalized word)
+_KNOWN_MAX = 300_000
+
+
+def build_schema() -> fields.Schema:
+    """The schema of the index (item, segment and vocab documents share it)."""
+    text = arabic_analyzer()
+    names = name_analyzer()
+    analyzed = SpaceSeparatedTokenizer()  # transcripts come analyzed by text_tokens()
+    return fields.Schema(
+        kind=fields.ID(),
+        identifier=fields.ID(),
+        access=fields.ID(),
+        status=fields.ID(),
+        embargo=fields.ID(),
+        type=fields.ID(),
+        language=fields.KEYWORD(lowercase=True),
+        decade=fields.ID(),
+        title=fields.TEXT(analyzer=text),
+        description=fields.TEXT(analyzer=text),
+        tag=fields.TEXT(analyzer=text),
+        collection=fields.TEXT(analyzer=text),
+        names=fields.TEXT(analyzer=names),
+        narrator=fields.TEXT(analyzer=names),
+        place=fields.TEXT(analyzer=names),
+        transcript=fields.TEXT(analyzer=analyzed),
+        transcript_restricted=fields.TEXT(analyzer=analyzed),
+        layout=fields.COLUMN(columns.PickleColumn(columns.VarBytesColumn())),
+        info=fields.STORED(),
+        segment=fields.STORED(),
+        spell=fields.KEYWORD(scorable=True),
+        spell_restricted=fields.KEYWORD(scorable=True),
+        vocab=fields.STORED(),
+    )
+
+
+def text_tokens(text: str) -> list[tuple[str, int, int, str]]:
+    """(term, start, end, normalized word) of each word of ``text`` that is not a stop word.
+
+    The terms are those of :func:`indexer.terms` (every filter of the analyzer reads one word
+    at a time, so each distinct spelling is analyzed once and remembered); start and end are
+    offsets into ``text``, the word as written.
+
+    >>> from indexer import terms
+    >>> sample = "وَقَالَ الأسرى في سجنِ نفحــة: «الحريةُ قادمة» - Prisoners freed in ١٩٨٠م"
+    >>> [t[0] for t in text_tokens(sample)] == terms(sample)
+    True
+    >>> text_tokens("في نفحــة")
+    [('نفح', 3, 9, 'نفحه')]
+    """
+    found = []
+    for match in _WORD.finditer(text):
+        written = match.group()
+        known = _KNOWN.get(written)
+        if known is None:
+            term = next((t.text for t in _TEXT(written)), "")
+            known = (term, normalize(written))
+            if len(_KNOWN) < _KNOWN_MAX:
+                _KNOWN[written] = known
+        if known[0]:
+            found.append((known[0], match.start(), match.end(), known[1]))
+    return found
+
+
+def item_documents(item: dict) -> tuple[list[dict], tuple[set[str], set[str]]]:
+    """The segment documents of ``item`` then its item document, and the words of its open and
+    restricted text (for :func:`vocab_document`)."""
+    identifier = item["identifier"]
+    access = item.get("access") or "staff"
+    status = item.get("status") or "draft"
+    embargo = naive_utc(item.get("embargo_until"))
+
+    streams = {False: [], True: []}  # restricted? -> terms of each segment, in order
+    layout = {False: ([], []), True: ([], [])}  # restricted? -> (first positions, numbers)
+    words = {False: set(), True: set()}
+    segment_docs = []
+    for transcript in item.get("transcripts") or ():
+        closed = bool(transcript.get("restricted"))
+        language = transcript.get("language") or ""
+        for segment in transcript.get("segments") or ():
+            body = segment.get("text") or ""
+            tokens = text_tokens(body)
+            if not tokens:
+                continue
+            restricted = closed or bool(segment.get("restricted"))
+            number = len(segment_docs)
+            starts, numbers = layout[restricted]
+            starts.append(sum(len(terms) for terms in streams[restricted]))
+            numbers.append(number)
+            streams[restricted].append([t[0] for t in tokens])
+            words[restricted].update(t[3] for t in tokens)
+            segment_docs.append(
+                {
+                    "identifier": identifier,
+                    "segment": {
+                        "identifier": identifier,
+                        "number": number,
+                        "id": segment.get("id"),
+                        "start": segment.get("start"),
+                        "end": segment.get("end"),
+                        "text": body,
+                        "language": language,
+                        "restricted": restricted,
+                        "access": access,
+                        "status": status,
+                        "embargo": embargo,
+                    },
+                }
+            )
+
+    people = item.get("people") or ()
+    narrators = [p for p in people if p.get("role") == "narrator"]
+    tags = item.get("tags") or ()
+    collections = item.get("collections") or ()
+    places = item.get("places") or ()
+    languages = list(item.get("languages") or ())
+    if not languages:
+        languages = [t.get("language") for t in item.get("transcripts") or () if t.get("language")]
+    item_type = (item.get("type") or "").lower()
+    year = year_of(item.get("date"))
+    decade = str(year // 10 * 10) if year is not None else ""
+    doc = {
+        "kind": "item",
+        "identifier": identifier,
+        "access": access,
+        "status": status,
+        "embargo": embargo.isoformat() if embargo else "",
+        "type": item_type,
+        "language": " ".join(dict.fromkeys(code.lower() for code in languages)),
+        "decade": decade,
+        "title": _join(item.get("title"), item.get("title_en")),
+        "description": _join(item.get("description"), item.get("description_en")),
+        "names": _join(*(n for p in people for n in _person_names(p))),
+        "narrator": _join(*(n for p in narrators for n in _person_names(p))),
+        "tag": _join(*(part for t in tags for part in (t.get("label"), t.get("label_en")))),
+        "collection": _join(
+            *(part for c in collections for part in (c.get("title"), c.get("title_en")))
+        ),
+        "place": _join(*(part for p in places for part in (p.get("name"), p.get("label_en")))),
+        "transcript": " ".join(" ".join(terms) for terms in streams[False]),
+        "transcript_restricted": " ".join(" ".join(terms) for terms in streams[True]),
+        "layout": {
+            "segments": len(segment_docs),
+            "open": layout[False],
+            "restricted": layout[True],
+        },
+        "info": {
+            "identifier": identifier,
+            "title": item.get("title") or "",
+            "title_en": item.get("title_en") or "",
+            "type": item_type,
+            "date": str(item.get("date") or ""),
+            "year": year,
+            "access": access,
+            "status": status,
+            "embargo": embargo,
+            "facets": {
+                "type": _values([item_type]),
+                "narrator": _labelled(narrators, "name", "label_en"),
+                "tag": _labelled(tags, "label", "label_en"),
+                "collection": _labelled(collections, "title", "title_en"),
+                "language": _values(code.lower() for code in languages),
+                "decade": _values([decade]),
+                "place": _labelled(places, "name", "label_en"),
+            },
+        },
+    }
+    for name in ("title", "description", "names", "tag", "collection", "place"):
+        words[False].update(t[3] for t in text_tokens(doc[name]))
+    return segment_docs + [_without_empty(doc)], (words[False], words[True] - words[False])
+
+
+def visibility(item: dict) -> tuple[str, str, datetime | None]:
+    """(access, status, embargo) of an item, the key vocab documents are grouped by."""
+    return (
+        item.get("access") or "staff",
+        item.get("status") or "draft",
+        naive_utc(item.get("embargo_until")),
+    )
+
+
+def vocab_document(words, restricted_words, key, identifier: str = "") -> dict:
+    """A vocab document: words that may be suggested, seen by whoever sees items of ``key``."""
+    access, status, embargo = key
+    return _without_empty(
+        {
+            "kind": "vocab",
+            "identifier": identifier,
+            "spell": " ".join(sorted(words)),
+            "spell_restricted": " ".join(sorted(restricted_words)),
+            "vocab": {"access": access, "status": status, "embargo": embargo},
+        }
+    )
+
+
+def year_of(date) -> int | None:
+    """The first four-digit year in a catalogued date, in any digits; None when there is none.
+
+    >>> year_of("1988-04"), year_of("circa ١٩٩٠"), year_of("حوالي 1975م"), year_of("")
+    (1988, 1990, 1975, None)
+    """
+    match = _YEAR.search(str(date or "").translate(_DIGITS))
+    return int(match.group(1)) if match else None
+
+
+def naive_utc(moment) -> datetime | None:
+    """A datetime as naive UTC (an aware one is converted); None stays None."""
+    if moment is None or moment == "":
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def _person_names(person: dict) -> list[str]:
+    return [person.get("name"), person.get("label_en"), *(person.get("names") or ())]
+
+
+def _labelled(entries, key: str, key_en: str) -> list[tuple[str, str, str]]:
+    """(value, label, label_en) of each entry: the value is the Arabic name, else the English."""
+    seen = {}
+    for entry in entries:
+        label, label_en = entry.get(key) or "", entry.get(key_en) or ""
+        value = label or label_en
+        if value and value not in seen:
+            seen[value] = (value, label or label_en, label_en or label)
+    return list(seen.values())
+
+
+def _values(codes) -> list[tuple[str, str, str]]:
+    return [(code, code, code) for code in dict.fromkeys(c for c in codes if c)]
+
+
+def _join(*parts) -> str:
+    return "\n".join(p for p in parts if p)
+
+
+def _without_empty(doc: dict) -> dict:
+    return {k: v for k, v in doc.items() if v not in ("", None)}

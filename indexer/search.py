@@ -1,0 +1,310 @@
+"""Searching the index: who may see what, ranked items, the moments they were said, facets,
+and "did you mean". Takes plain values, returns plain values; Whoosh stays inside.
+
+Ranking is AND-first: items holding every clause of the query come first, then those holding
+one clause fewer, and so on; within a tier, by BM25F score. A word found nowhere never empties
+the result, it only leaves the first tier empty.
+"""
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+from .catalogue import Catalogue
+from .moments import find_hits
+from .query import Compiled, Parsed, compile_query, parse
+from .schema import FACETS, naive_utc, text_tokens
+
+SORTS = ("relevance", "date", "-date")
+MAX_PER_PAGE = 1000
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a caller may see: statuses and levels (None: no restriction), at time ``now``."""
+
+    statuses: tuple[str, ...] | None
+    levels: tuple[str, ...] | None
+    now: datetime
+    restricted_text: bool = False
+
+    def __post_init__(self):
+        object.__setattr__(self, "now", naive_utc(self.now) or utcnow())
+        for name in ("statuses", "levels"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(value))
+
+    @classmethod
+    def staff(cls, now: datetime | None = None) -> "Access":
+        """Archivists and admins: everything, restricted transcripts included."""
+        return cls(None, None, now, restricted_text=True)
+
+    @classmethod
+    def public(cls, now: datetime | None = None) -> "Access":
+        """Anonymous visitors: published public items whose embargo has ended."""
+        return cls(("published",), ("public",), now)
+
+    @classmethod
+    def for_levels(cls, levels, now: datetime | None = None) -> "Access":
+        """From ``archive.access.levels_for(user)``: None means staff."""
+        if levels is None:
+            return cls.staff(now)
+        return cls(("published",), tuple(levels), now)
+
+
+@dataclass
+class SearchResult:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    suggestion: str | None
+    results: list[dict] = field(default_factory=list)
+    facets: dict[str, list[dict]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """The JSON shape of ``GET /api/search`` (DESIGN.md)."""
+        data = asdict(self)
+        data["results"] = [
+            {
+                "identifier": r["identifier"],
+                "title": r["title"] or r["title_en"],
+                "type": r["type"],
+                "score": r["score"],
+                "url": f"/items/{r['identifier']}",
+                "hits": [dict(h) for h in r["hits"]],
+            }
+            for r in self.results
+        ]
+        return data
+
+
+class View:
+    """A searcher, the catalogue of its item documents and their layout column."""
+
+    def __init__(self, searcher, catalogue: Catalogue):
+        self.searcher = searcher
+        self.catalogue = catalogue
+        self._layouts = None
+
+    @property
+    def layouts(self):
+        """Item docnum -> where each segment starts in its transcript (see schema)."""
+        if self._layouts is None:
+            self._layouts = self.searcher.reader().column_reader("layout")
+        return self._layouts
+
+
+def run(
+    view: View,
+    query: str,
+    *,
+    access: Access,
+    page: int = 1,
+    per_page: int = 20,
+    sort: str = "relevance",
+    filters: dict[str, list[str]] | None = None,
+    hits_per_item: int = 3,
+) -> SearchResult:
+    """Search ``view`` as ``access`` may; see :meth:`indexer.Index.search`."""
+    page = max(1, int(page or 1))
+    per_page = min(MAX_PER_PAGE, max(1, int(per_page or 20)))
+    sort = sort if sort in SORTS else "relevance"
+    searcher, catalogue = view.searcher, view.catalogue
+    parsed = parse(query)
+    compiled = compile_query(parsed, searcher.reader(), access.restricted_text)
+    visible = catalogue.visible(access)
+
+    group_docs = [visible.intersection(searcher.docs_for_query(g)) for g in compiled.groups]
+    if compiled.groups:
+        matched = set().union(*group_docs)
+    elif parsed.empty or (compiled.excluded is not None and not parsed.groups):
+        matched = set(visible)  # browse, or only exclusions: everything visible
+    else:
+        matched = set()  # words that were all stop words
+    if compiled.excluded is not None and matched:
+        matched.difference_update(searcher.docs_for_query(compiled.excluded))
+
+    allowed = catalogue.filtered(filters)
+    hits = _narrow(matched, allowed.values())
+    facets = {
+        name: catalogue.counts(
+            _narrow(matched, [docs for f, docs in allowed.items() if f != name]), name
+        )
+        for name in FACETS
+    }
+
+    start, end = (page - 1) * per_page, page * per_page
+    if start >= len(hits):
+        ranked = []
+    elif sort != "relevance":
+        ordered = catalogue.by_date(hits, newest_first=sort == "-date")[start:end]
+        ranked = _scores(searcher, compiled, ordered)
+    elif compiled.groups:
+        ranked = _by_relevance(searcher, compiled, hits, group_docs, start, end)
+    else:
+        ordered = sorted(hits, key=lambda d: catalogue.items[d].identifier)[start:end]
+        ranked = [(d, 0.0) for d in ordered]
+
+    results = [_result(catalogue.items[d], score) for d, score in ranked]
+    if compiled.marks and hits_per_item > 0 and ranked:
+        docnums = [d for d, _ in ranked]
+        found = find_hits(view, compiled.marks, docnums, hits_per_item, access.restricted_text)
+        for docnum, result in zip(docnums, results, strict=True):
+            result["hits"] = found.get(docnum, [])
+    return SearchResult(
+        query=query,
+        total=len(hits),
+        page=page,
+        per_page=per_page,
+        suggestion=_suggestion(view, parsed, compiled, visible, access),
+        results=results,
+        facets=facets,
+    )
+
+
+def _narrow(docs: set[int], filters) -> set[int]:
+    for allowed in sorted(filters, key=len):
+        docs = docs & allowed
+    return docs
+
+
+def _by_relevance(searcher, compiled: Compiled, hits, group_docs, start, end):
+    """Rank ``hits`` AND-first: by the number of clauses matched, then by score."""
+    if len(group_docs) == 1:
+        tiers = [hits]
+    else:
+        matched_clauses = {}
+        for docs in group_docs:
+            for d in docs & hits:
+                matched_clauses[d] = matched_clauses.get(d, 0) + 1
+        by_count = {}
+        for d, count in matched_clauses.items():
+            by_count.setdefault(count, set()).add(d)
+        tiers = [by_count[c] for c in sorted(by_count, reverse=True)]
+    ranked, position = [], 0
+    for tier in tiers:
+        if position + len(tier) <= start:
+            position += len(tier)
+            continue
+        limit = min(len(tier), end - position)
+        found = searcher.search(compiled.scoring, filter=tier, limit=limit)
+        ranked += [(hit.docnum, hit.score) for hit in found]
+        position += len(tier)
+        if position >= end:
+            break
+    return _slice_ranked(ranked, tiers, start, end)
+
+
+def _slice_ranked(ranked, tiers, start, end):
+    """``ranked`` holds the tiers from the first one overlapping the page: cut the page out."""
+    skipped = 0
+    for tier in tiers:
+        if skipped + len(tier) > start:
+            break
+        skipped += len(tier)
+    return ranked[start - skipped : end - skipped]
+
+
+def _scores(searcher, compiled: Compiled, ordered: list[int]) -> list[tuple[int, float]]:
+    """Scores of the documents of a page sorted otherwise than by relevance."""
+    if not compiled.groups or not ordered:
+        return [(d, 0.0) for d in ordered]
+    found = searcher.search(compiled.scoring, filter=set(ordered), limit=len(ordered))
+    scores = {hit.docnum: hit.score for hit in found}
+    return [(d, scores.get(d, 0.0)) for d in ordered]
+
+
+def _result(info, score: float) -> dict:
+    return {
+        "identifier": info.identifier,
+        "title": info.title,
+        "title_en": info.title_en,
+        "type": info.type,
+        "score": round(float(score or 0.0), 4),
+        "date": info.date,
+        "hits": [],
+    }
+
+
+def _suggestion(view: View, parsed: Parsed, compiled: Compiled, visible, access) -> str | None:
+    """The query with each word that matches nothing the caller may see replaced by the most
+    common word one edit away that does; None when no word needs it or one has no such word.
+
+    Candidates come from the vocab documents the caller may see (``spell``, and
+    ``spell_restricted`` for staff), and a candidate is kept only when, searched as the caller
+    searches, it finds an item the caller may see: the words of hidden items and restricted
+    passages are never suggested.
+    """
+    searcher = view.searcher
+    replacements = []
+    for atom, item_query in compiled.words:
+        if _sees_any(searcher, item_query, visible):
+            continue
+        tokens = text_tokens(atom.text)
+        if len(tokens) != 1:
+            return None
+        _, start, end, word = tokens[0]
+        if len(word) < 3 or not (set(word) <= _ARABIC or set(word) <= _LATIN):
+            return None
+        better = _closest(view, word, visible, access)
+        if better is None:
+            return None
+        replacements.append(((atom.span[0] + start, atom.span[0] + end), better))
+    if not replacements:
+        return None
+    text = parsed.text
+    for (start, end), better in sorted(replacements, reverse=True):
+        text = text[:start] + better + text[end:]
+    return text
+
+
+def _sees_any(searcher, q, visible) -> bool:
+    return any(d in visible for d in searcher.docs_for_query(q))
+
+
+def _closest(view: View, word: str, visible, access) -> str | None:
+    """The word one edit away from ``word`` (a letter deleted, added, replaced, or two
+    swapped) in most vocab documents the caller may see, that finds an item they may see."""
+    searcher, reader = view.searcher, view.searcher.reader()
+    fields = ("spell", "spell_restricted") if access.restricted_text else ("spell",)
+    vocab = view.catalogue.visible(access, "vocab")
+    candidates = []
+    for candidate in edits(word):
+        seen = 0
+        for fieldname in fields:
+            if (fieldname, candidate) in reader:
+                postings = reader.postings(fieldname, candidate)
+                seen += sum(1 for d in postings.all_ids() if d in vocab)
+        if seen:
+            candidates.append((-seen, candidate))
+    for _, candidate in sorted(candidates):
+        compiled = compile_query(parse(candidate), reader, access.restricted_text)
+        if compiled.groups and _sees_any(searcher, compiled.groups[0], visible):
+            return candidate
+    return None
+
+
+ARABIC_ALPHABET = "ءابتثجحخدذرزسشصضطظعغفقكلمنهوي"
+LATIN_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+_ARABIC, _LATIN = set(ARABIC_ALPHABET), set(LATIN_ALPHABET)
+
+
+def edits(word: str) -> set[str]:
+    """The normalized words one edit away from ``word``, in its own script.
+
+    >>> "نفحه" in edits("نفخه"), "سجون" in edits("سجنو"), "حمدونه" in edits("حمدونا")
+    (True, True, True)
+    """
+    alphabet = LATIN_ALPHABET if word[0] in LATIN_ALPHABET else ARABIC_ALPHABET
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    found = {a + b[1:] for a, b in splits if b}
+    found |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    found |= {a + c + b[1:] for a, b in splits if b for c in alphabet}
+    found |= {a + c + b for a, b in splits for c in alphabet}
+    found.discard(word)
+    return found
