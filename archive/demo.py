@@ -40,7 +40,7 @@ DEMO = [
         ],
         "people": {"poets": "أبو فراس الحمداني"},
         "tags": "شعر السجون | الأسر",
-        "date": "circa 965",
+        "date": "2026",  # the recording date, not the poem's
         "rights": "NKC",
         "access": "public",
     },

@@ -59,7 +59,8 @@ def transcode(job_id: int) -> None:
         )
         if probe.kind == "video":
             made["poster"] = media.make_poster(source, folder / "poster.jpg", timeout=600)
-        made["peaks"] = media.compute_peaks(source, folder / "peaks.json", timeout=timeout)
+        if probe.audio_codec is not None:  # a silent video has no waveform
+            made["peaks"] = media.compute_peaks(source, folder / "peaks.json", timeout=timeout)
     except media.MediaError as exc:
         db.session.rollback()
         job.state = "failed"

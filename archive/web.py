@@ -24,6 +24,7 @@ def select_locale() -> str:
 
 def init_app(app: Flask) -> None:
     from archive.views import authority, manage, media_files, public, search, transcribe
+    from archive.views import browse as browse_views
 
     babel.init_app(app, locale_selector=select_locale, default_locale="ar")
     app.register_blueprint(public.bp)
@@ -32,6 +33,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(authority.bp)
     app.register_blueprint(transcribe.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(browse_views.bp)
 
     @app.context_processor
     def _direction():

@@ -1,6 +1,8 @@
 """Ingest benchmarks (not part of the test suite).
 
+    python benchmarks/ingest.py                 both parts below
     python benchmarks/ingest.py --transcode     media.transcode() against bare ffmpeg
+    python benchmarks/ingest.py --upload-rss    peak RSS of the web process during a 1 GiB upload
 
 Each part is a function taking a work folder and returning its figures as a dict, so the
 parts can be run alone or together and their numbers compared between commits.
@@ -16,6 +18,9 @@ import time
 from pathlib import Path
 
 import media
+
+sys.path.insert(0, str(Path(__file__).parent))
+from upload_rss import report_upload_rss  # noqa: E402
 
 REPETITIONS = 2
 SPEECH = "كنا في سجن نفحة سنة ألف وتسعمئة وثمانين، وبدأ الإضراب عن الطعام من أجل حقوقنا."
@@ -126,22 +131,25 @@ def print_transcode(figures: dict) -> None:
     print("(best of each, order alternated; goal: ratio <= 1.05)")
 
 
-# --upload-rss: the upload memory benchmark goes here, as bench_upload_rss(workdir) -> dict
-# with its own print function, called from main() below.
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transcode", action="store_true", help="media.transcode vs bare ffmpeg")
+    parser.add_argument(
+        "--upload-rss",
+        action="store_true",
+        help="peak RSS of the web process during a 1 GiB upload",
+    )
     parser.add_argument("--workdir", type=Path, help="keep generated files here (default: temp)")
     parser.add_argument("--repetitions", type=int, default=REPETITIONS, help="runs of each")
     options = parser.parse_args(argv)
-    if not options.transcode:
-        parser.error("choose a benchmark, e.g. --transcode")
+    if not (options.transcode or options.upload_rss):
+        options.transcode = options.upload_rss = True
     workdir = options.workdir or Path(tempfile.mkdtemp(prefix="archive-bench-"))
     try:
         if options.transcode:
             print_transcode(bench_transcode(workdir / "transcode", options.repetitions))
+        if options.upload_rss:
+            report_upload_rss()
     finally:
         if options.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)

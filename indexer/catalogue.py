@@ -126,6 +126,8 @@ class Catalogue:
         self.postings: dict[str, dict[str, set[int]]] = {name: defaultdict(set) for name in FACETS}
         segids = set()
         for leaf_reader, offset in reader.leaf_readers():
+            if leaf_reader.segment() is None:  # an empty index
+                continue
             segids.add(leaf_reader.segment().segment_id())
             leaf = cache.leaf(leaf_reader)
             for docnum in _docs(leaf_reader, "item"):
@@ -183,22 +185,23 @@ class Catalogue:
             allowed[name] = docs
         return allowed
 
-    def counts(self, docs, name: str) -> list[dict]:
-        """Facet ``name`` over ``docs``: value, labels and count, most frequent first."""
-        counter = Counter()
+    def counts(self, docs, names) -> dict[str, list[dict]]:
+        """Facets ``names`` over ``docs``: value, labels and count, most frequent first."""
+        counters = {name: Counter() for name in names}
         items = self.items
         for docnum in docs:
-            counter.update(items[docnum].facets[name])
+            facets = items[docnum].facets
+            for name, counter in counters.items():
+                counter.update(facets[name])
+        return {name: self._entries(name, counter) for name, counter in counters.items()}
+
+    def _entries(self, name: str, counter: Counter) -> list[dict]:
         labels = self.labels[name]
-        return [
-            {
-                "value": value,
-                "label": labels.get(value, (value, value))[0],
-                "label_en": labels.get(value, (value, value))[1],
-                "count": count,
-            }
-            for value, count in sorted(counter.items(), key=lambda vc: (-vc[1], vc[0]))
-        ]
+        entries = []
+        for value, count in sorted(counter.items(), key=lambda vc: (-vc[1], vc[0])):
+            label, label_en = labels.get(value, (value, value))
+            entries.append({"value": value, "label": label, "label_en": label_en, "count": count})
+        return entries
 
     def by_date(self, docs, newest_first: bool = False) -> list[int]:
         """``docs`` by year then catalogued date; undated items last either way."""

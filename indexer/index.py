@@ -124,9 +124,8 @@ class Index:
             hits_per_item=hits_per_item,
         )
         with self._lock:
-            view = self._current_view()
             try:
-                return run(view, query, **options)
+                return run(self._current_view(), query, **options)
             except Exception:
                 if not self._changed():
                     raise
@@ -164,12 +163,14 @@ class Index:
             self._ix = windex.open_dir(str(folder))
             self._folder = folder
             self._cache = LeafCache()
-        if self._view is None:
-            searcher = self._ix.searcher(weighting=WEIGHTING)
-        elif not self._view.searcher.up_to_date():
-            searcher = self._view.searcher.refresh()
-        else:
-            return self._view
+        if self._view is not None:
+            if self._view.searcher.up_to_date():
+                return self._view
+            # Not Searcher.refresh(): Whoosh 2.7's reader reuse keeps segments the new
+            # generation dropped (a fully deleted item would come back). A new searcher opens
+            # the segments again; the catalogue of unchanged ones is reused (LeafCache).
+            self._view.searcher.close()
+        searcher = self._ix.searcher(weighting=WEIGHTING)
         self._view = View(searcher, Catalogue(searcher.reader(), self._cache))
         return self._view
 

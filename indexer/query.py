@@ -162,18 +162,23 @@ def analyze(analyzer, text: str) -> list[str]:
 class Compiled:
     """A parsed query as Whoosh queries on item documents, for one searcher and one caller."""
 
-    groups: list[wq.Query]  # AND-ed they are the strict query, OR-ed the loose one
+    groups: list[wq.Query]  # clauses of words: AND-first, then fewer
+    required: list[wq.Query]  # clauses of field scopes only: every one must match
     excluded: wq.Query | None
     marks: list[tuple[str, object]]  # transcript clauses: see indexer.moments.mark
     words: list[tuple[Atom, wq.Query]]  # plain words, for "did you mean"
 
     @property
     def scoring(self) -> wq.Query:
-        return wq.Or(self.groups) if len(self.groups) > 1 else self.groups[0]
+        clauses = self.groups + self.required
+        return wq.Or(clauses) if len(clauses) > 1 else clauses[0]
 
 
 def compile_query(parsed: Parsed, reader, restricted_text: bool) -> Compiled:
     """Compile ``parsed`` into queries on item documents and clauses for marking transcripts.
+
+    Field scopes narrow, like facets: a clause of scopes only must match. Clauses with words
+    rank items AND-first but do not have to match.
 
     Stop words are dropped from plain words unless the whole query is stop words, which are then
     looked for among names only («علي» is a stop word in text and a name).
@@ -185,7 +190,7 @@ def compile_query(parsed: Parsed, reader, restricted_text: bool) -> Compiled:
     names_only = bool(positives) and all(
         a.scope is not None or not analyze(_TEXT, a.text) for a in positives
     )
-    c = Compiled([], None, [], [])
+    c = Compiled([], [], None, [], [])
     ctx = _Context(reader, text_fields, names_only)
     for group in parsed.groups:
         alternatives = []
@@ -199,7 +204,8 @@ def compile_query(parsed: Parsed, reader, restricted_text: bool) -> Compiled:
                 if atom.kind == "word":
                     c.words.append((atom, item_q))
         if alternatives:
-            c.groups.append(_or(alternatives))
+            scoped = all(atom.scope is not None for atom in group)
+            (c.required if scoped else c.groups).append(_or(alternatives))
     excluded = [q for q in map(ctx.item_query, parsed.excluded) if q is not None]
     c.excluded = _or(excluded) if excluded else None
     return c

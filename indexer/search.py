@@ -122,32 +122,34 @@ def run(
     group_docs = [visible.intersection(searcher.docs_for_query(g)) for g in compiled.groups]
     if compiled.groups:
         matched = set().union(*group_docs)
-    elif parsed.empty or (compiled.excluded is not None and not parsed.groups):
-        matched = set(visible)  # browse, or only exclusions: everything visible
+    elif compiled.required or parsed.empty or (compiled.excluded and not parsed.groups):
+        matched = set(visible)  # scopes only, browsing, or only exclusions
     else:
         matched = set()  # words that were all stop words
+    for required in compiled.required:
+        matched.intersection_update(searcher.docs_for_query(required))
     if compiled.excluded is not None and matched:
         matched.difference_update(searcher.docs_for_query(compiled.excluded))
 
     allowed = catalogue.filtered(filters)
-    hits = _narrow(matched, allowed.values())
-    facets = {
-        name: catalogue.counts(
-            _narrow(matched, [docs for f, docs in allowed.items() if f != name]), name
-        )
-        for name in FACETS
-    }
+    selected = _narrow(matched, allowed.values())
+    # Each facet is counted with the filters of the others: its own values stay choosable.
+    facets = catalogue.counts(selected, [name for name in FACETS if name not in allowed])
+    for name in allowed:
+        others = _narrow(matched, [docs for f, docs in allowed.items() if f != name])
+        facets |= catalogue.counts(others, [name])
+    facets = {name: facets[name] for name in FACETS}
 
     start, end = (page - 1) * per_page, page * per_page
-    if start >= len(hits):
+    if start >= len(selected):
         ranked = []
     elif sort != "relevance":
-        ordered = catalogue.by_date(hits, newest_first=sort == "-date")[start:end]
+        ordered = catalogue.by_date(selected, newest_first=sort == "-date")[start:end]
         ranked = _scores(searcher, compiled, ordered)
-    elif compiled.groups:
-        ranked = _by_relevance(searcher, compiled, hits, group_docs, start, end)
+    elif compiled.groups or compiled.required:
+        ranked = _by_relevance(searcher, compiled, selected, group_docs, start, end)
     else:
-        ordered = sorted(hits, key=lambda d: catalogue.items[d].identifier)[start:end]
+        ordered = sorted(selected, key=lambda d: catalogue.items[d].identifier)[start:end]
         ranked = [(d, 0.0) for d in ordered]
 
     results = [_result(catalogue.items[d], score) for d, score in ranked]
@@ -158,7 +160,7 @@ def run(
             result["hits"] = found.get(docnum, [])
     return SearchResult(
         query=query,
-        total=len(hits),
+        total=len(selected),
         page=page,
         per_page=per_page,
         suggestion=_suggestion(view, parsed, compiled, visible, access),
@@ -173,14 +175,14 @@ def _narrow(docs: set[int], filters) -> set[int]:
     return docs
 
 
-def _by_relevance(searcher, compiled: Compiled, hits, group_docs, start, end):
-    """Rank ``hits`` AND-first: by the number of clauses matched, then by score."""
-    if len(group_docs) == 1:
-        tiers = [hits]
+def _by_relevance(searcher, compiled: Compiled, selected, group_docs, start, end):
+    """Rank ``selected`` AND-first: by the number of clauses matched, then by score."""
+    if len(group_docs) <= 1:
+        tiers = [selected]
     else:
         matched_clauses = {}
         for docs in group_docs:
-            for d in docs & hits:
+            for d in docs & selected:
                 matched_clauses[d] = matched_clauses.get(d, 0) + 1
         by_count = {}
         for d, count in matched_clauses.items():
@@ -212,7 +214,7 @@ def _slice_ranked(ranked, tiers, start, end):
 
 def _scores(searcher, compiled: Compiled, ordered: list[int]) -> list[tuple[int, float]]:
     """Scores of the documents of a page sorted otherwise than by relevance."""
-    if not compiled.groups or not ordered:
+    if not (compiled.groups or compiled.required) or not ordered:
         return [(d, 0.0) for d in ordered]
     found = searcher.search(compiled.scoring, filter=set(ordered), limit=len(ordered))
     scores = {hit.docnum: hit.score for hit in found}

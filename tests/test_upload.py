@@ -245,3 +245,18 @@ def assert_nothing_stored(app):
     with app.app_context():
         assert db.session.query(Item).count() == 0
         assert db.session.query(MediaFile).count() == 0
+
+
+def test_silent_video_gets_access_copy_and_poster_without_waveform(app, client, staff, tmp_path):
+    silent = tmp_path / "silent.mp4"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi",
+         "-i", "testsrc2=size=320x240:rate=25:duration=2", "-c:v", "libx264",
+         "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(silent)],
+        check=True,
+    )  # fmt: skip
+    result = upload(client, staff, silent).get_json()["results"][0]
+    assert client.get(result["status"]).get_json()["state"] == "done"
+    with app.app_context():
+        recording = db.session.scalar(select(Recording))
+        assert {f.role for f in recording.files} == {"original", "access", "poster"}

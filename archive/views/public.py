@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_login import current_user
-from sqlalchemy import select
 
-from archive import authority, items, transcripts
-from archive.access import can_edit, visible_filter
-from archive.db import db
-from archive.models import CREDIT_ROLES, Credit, Item
+from archive import browse, items, listening, transcripts
+from archive.access import can_edit
+from archive.models import CREDIT_ROLES, Item
 from archive.transcript_formats import TranscriptFormatError, to_text, to_webvtt
 
 bp = Blueprint("web", __name__)
@@ -25,27 +33,45 @@ def home():
 
 @bp.get("/items/<identifier>")
 def item(identifier: str):
+    """The listening page: player, transcript, description, citation and sharing."""
     found = items.get_item(identifier, current_user)
-    return render_template("item.html", item=found, start=_start_time(request.args.get("t")))
+    start = _start_time(request.args.get("t"))
+    page = listening.listening_page(found, current_user, lang=str(get_locale()), start=start)
+    return render_template("item.html", item=found, start=page.start, page=page)
+
+
+@bp.get("/embed/<identifier>")
+def embed(identifier: str):
+    """The player and transcript alone, for an <iframe> on any site."""
+    found = items.get_item(identifier, current_user)
+    start = _start_time(request.args.get("t"))
+    page = listening.listening_page(found, current_user, lang=str(get_locale()), start=start)
+    return listening.frameable(
+        make_response(render_template("embed.html", item=found, start=page.start, page=page))
+    )
 
 
 @bp.get("/people/<int:person_id>")
 def person(person_id: int):
-    """A person's page: every item they are in that the visitor may see, by role."""
-    record = authority.get_person(person_id)
-    if record.merged_into_id is not None:
-        return redirect(url_for("web.person", person_id=authority.surviving(record).id), 301)
-    rows = db.session.execute(
-        select(Credit.role, Item)
-        .join(Item, Credit.item_id == Item.id)
-        .where(Credit.person_id == record.id, visible_filter(current_user))
-        .order_by(Credit.role, Item.date, Item.identifier)
-    ).all()
+    """A person's page: their biography and every item they are in that the visitor may see,
+    by role, a page at a time; not found when the visitor may see none of their items."""
+    record = browse.get_subject("people", person_id, current_user)  # follows merges
+    if record.id != person_id:
+        return redirect(url_for("web.person", person_id=record.id), 301)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    listing, counts = browse.person_credits(
+        record, current_user, page=page, per_page=_config_per_page()
+    )
     by_role: dict[str, list[Item]] = {}
-    for role, item in rows:
-        by_role.setdefault(role, []).append(item)
-    ordered = [(role, by_role[role]) for role in CREDIT_ROLES if role in by_role]
-    return render_template("person.html", person=record, by_role=ordered)
+    for credit in listing.items:
+        by_role.setdefault(credit.role, []).append(credit.item)
+    return render_template(
+        "person.html",
+        person=record,
+        by_role=list(by_role.items()),
+        role_counts=[(role, counts[role]) for role in CREDIT_ROLES if role in counts],
+        listing=listing,
+    )
 
 
 @bp.get("/items/<identifier>/transcripts/<int:transcript_id>.<fmt>")
