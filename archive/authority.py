@@ -12,7 +12,18 @@ from sqlalchemy import func, or_, select, update
 from archive import audit, indexing
 from archive.db import db
 from archive.errors import ArchiveError, NotFound
-from archive.models import Collection, Credit, Person, PersonName, Place, Tag, User, item_tags
+from archive.models import (
+    Collection,
+    Credit,
+    IndexOutbox,
+    Person,
+    PersonName,
+    Place,
+    Tag,
+    User,
+    item_collections,
+    item_tags,
+)
 
 
 def clean(name: str) -> str:
@@ -155,27 +166,36 @@ def merge_people(survivor: Person, other: Person, *, user: User | None) -> Perso
     return survivor
 
 
-def _reindex_items_of(person: Person) -> None:
-    from archive.models import IndexOutbox
-
+def _reindex(link_table, column, record_id: int) -> None:
+    """Queue every item linked to a changed record for indexing."""
     db.session.flush()
-    for item_id in {credit.item_id for credit in person.credits}:
+    item_ids = db.session.scalars(select(link_table.c.item_id).where(column == record_id))
+    for item_id in set(item_ids):
         db.session.add(IndexOutbox(item_id=item_id))
+
+
+def _reindex_items_of(person: Person) -> None:
+    _reindex(Credit.__table__, Credit.__table__.c.person_id, person.id)
 
 
 # --- tags, collections, places ------------------------------------------------------
 
 
-def tag_for(label: str) -> Tag:
-    label = clean(label)
-    if not label:
-        raise ArchiveError("A tag needs a label.")
-    tag = db.session.scalar(select(Tag).where(Tag.label == label))
-    if tag is None:
-        tag = Tag(label=label)
-        db.session.add(tag)
+def _named(model, column, value: str, what: str):
+    """The record of ``model`` whose ``column`` is ``value``, made when there is none."""
+    value = clean(value)
+    if not value:
+        raise ArchiveError(f"A {what} needs a name.")
+    record = db.session.scalar(select(model).where(column == value))
+    if record is None:
+        record = model(**{column.key: value})
+        db.session.add(record)
         db.session.flush()
-    return tag
+    return record
+
+
+def tag_for(label: str) -> Tag:
+    return _named(Tag, Tag.label, label, "tag")
 
 
 def suggest_tags(prefix: str, limit: int = 10) -> list[Tag]:
@@ -235,37 +255,15 @@ def merge_tags(survivor: Tag, other: Tag, *, user: User | None) -> Tag:
 
 
 def _reindex_tagged(tag: Tag) -> None:
-    from archive.models import IndexOutbox
-
-    db.session.flush()
-    for item_id in db.session.scalars(
-        select(item_tags.c.item_id).where(item_tags.c.tag_id == tag.id)
-    ):
-        db.session.add(IndexOutbox(item_id=item_id))
+    _reindex(item_tags, item_tags.c.tag_id, tag.id)
 
 
 def collection_for(title: str) -> Collection:
-    title = clean(title)
-    if not title:
-        raise ArchiveError("A collection needs a title.")
-    collection = db.session.scalar(select(Collection).where(Collection.title == title))
-    if collection is None:
-        collection = Collection(title=title)
-        db.session.add(collection)
-        db.session.flush()
-    return collection
+    return _named(Collection, Collection.title, title, "collection")
 
 
 def place_for(name: str) -> Place:
-    name = clean(name)
-    if not name:
-        raise ArchiveError("A place needs a name.")
-    place = db.session.scalar(select(Place).where(Place.name == name))
-    if place is None:
-        place = Place(name=name)
-        db.session.add(place)
-        db.session.flush()
-    return place
+    return _named(Place, Place.name, name, "place")
 
 
 def update_collection(collection: Collection, fields: dict, *, user: User | None) -> Collection:
@@ -283,12 +281,6 @@ def update_collection(collection: Collection, fields: dict, *, user: User | None
         if key in fields:
             setattr(collection, key, fields[key].strip())
     audit.record(user, "collection", None, collection=collection.id, title=title)
-    from archive.models import IndexOutbox, item_collections
-
-    db.session.flush()
-    for item_id in db.session.scalars(
-        select(item_collections.c.item_id).where(item_collections.c.collection_id == collection.id)
-    ):
-        db.session.add(IndexOutbox(item_id=item_id))
+    _reindex(item_collections, item_collections.c.collection_id, collection.id)
     indexing.commit()
     return collection
