@@ -1,4 +1,8 @@
-"""Running ffmpeg and ffprobe: argument lists only, always with a time and memory limit."""
+"""Running ffmpeg and ffprobe: argument lists only, always with a time and memory limit.
+
+ffmpeg's command lines are built with ffmpeg-python (`open_input(...).output(...)`, then
+`ffmpeg_args` or `.get_args()` for the list); the runners here start them with subprocess.
+"""
 
 import json
 import os
@@ -7,7 +11,9 @@ import subprocess
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+
+import ffmpeg
 
 from media.errors import RejectedFile, TranscodeError, TranscodeTimeout
 from media.profiles import ALLOWED_FORMATS, DEFAULT_MEMORY_LIMIT
@@ -33,21 +39,51 @@ def file_url(path: str | os.PathLike) -> str:
     return "file:" + os.path.abspath(path)
 
 
+#: Input options that keep ffmpeg and ffprobe on local files in the accepted formats: they
+#: stand before every -i (a playlist or script inside a file could otherwise open others).
+INPUT_WHITELISTS = {
+    "protocol_whitelist": "file",
+    "format_whitelist": ",".join(sorted(ALLOWED_FORMATS)),
+}
+
+
+def open_input(path: str | os.PathLike, **options) -> ffmpeg.nodes.FilterableStream:
+    """`path` as an ffmpeg-python input with the whitelists, and input `options` (e.g. ss=...).
+
+    Select streams from it as ffmpeg's -map does: ``open_input(path)["a:0"]``.
+    """
+    return ffmpeg.input(file_url(path), **options, **INPUT_WHITELISTS)
+
+
+def ffmpeg_args(
+    output: ffmpeg.nodes.OutputStream,
+    *,
+    global_args: Sequence[str] = (),
+    overwrite: bool = False,
+    before_output: Sequence[str] = (),
+) -> list[str]:
+    """ffmpeg's arguments (without the executable) for `output`, one ffmpeg-python output file.
+
+    The list is ffmpeg-python's get_args() with the output file kept last: `global_args` go
+    first (ffmpeg-python's .global_args() would put them after the output file; ffmpeg reads
+    global options anywhere) and -y (`overwrite`) just before the file. ffmpeg-python sorts
+    keyword options, so `before_output` (raw arguments such as a profile's extra_args, which
+    may repeat or override an option) go in verbatim and in order, after all the others.
+    """
+    *options, name = output.get_args()
+    return [*global_args, *options, *before_output, *(["-y"] if overwrite else []), name]
+
+
 def input_args(path: str | os.PathLike, *options: str) -> list[str]:
-    """`-i path` preceded by `options` and the whitelists that keep ffmpeg on local media files."""
-    return [
-        *options,
-        "-protocol_whitelist",
-        "file",
-        "-format_whitelist",
-        ",".join(sorted(ALLOWED_FORMATS)),
-        "-i",
-        file_url(path),
-    ]
+    """`-i path` preceded by `options` and the whitelists, for ffprobe (see open_input for ffmpeg)."""
+    whitelists = [arg for name, value in INPUT_WHITELISTS.items() for arg in (f"-{name}", value)]
+    return [*options, *whitelists, "-i", file_url(path)]
 
 
 def ffprobe_json(path: str | os.PathLike, *, timeout: float) -> dict:
     """ffprobe's JSON description (format and streams) of `path`; RejectedFile if it fails."""
+    # ffmpeg-python builds ffmpeg command lines only (its probe() runs ffprobe itself, without
+    # a memory limit), so this one is written out.
     cmd = [FFPROBE, "-hide_banner", "-loglevel", "error", "-show_format", "-show_streams"]
     cmd += ["-of", "json", *input_args(path)]
     try:
@@ -88,7 +124,7 @@ def run_ffmpeg(
 ) -> None:
     """Run ffmpeg with `args` (without the executable), reporting progress as 0..1 fractions.
 
-    `args` must carry its own inputs' whitelists (see input_args). Progress needs `duration`.
+    `args` must carry its own inputs' whitelists (see open_input). Progress needs `duration`.
     Raises TranscodeTimeout after `timeout` seconds and TranscodeError on failure.
     """
     _follow(

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from media.errors import MediaError
-from media.ffmpeg import input_args, stream_ffmpeg
+from media.ffmpeg import ffmpeg_args, open_input, stream_ffmpeg
 from media.probe import probe
 from media.profiles import PEAKS_SAMPLE_RATE, PEAKS_TARGET_BUCKETS
 from media.store import ACCESS_COPY_MODE, written_atomically
@@ -34,10 +34,10 @@ def compute_peaks(
         if recording.audio_codec is None:
             raise MediaError("This recording has no sound, so it has no waveform.")
         samples_per_pixel = choose_samples_per_pixel(recording.duration * PEAKS_SAMPLE_RATE)
-    args = [*input_args(src), "-map", "0:a:0", "-ac", "1", "-ar", str(PEAKS_SAMPLE_RATE)]
-    args += ["-c:a", "pcm_u8", "-f", "u8", "pipe:1"]
+    audio = open_input(src)["a:0"]
+    output = audio.output("pipe:1", f="u8", ac="1", ar=str(PEAKS_SAMPLE_RATE), **{"c:a": "pcm_u8"})
     chunk_size = max(1 << 16, samples_per_pixel)
-    pcm = stream_ffmpeg(args, timeout=timeout, chunk_size=chunk_size)
+    pcm = stream_ffmpeg(ffmpeg_args(output), timeout=timeout, chunk_size=chunk_size)
     data = bucket_peaks(pcm, samples_per_pixel)
     waveform = {
         "version": 2,

@@ -6,8 +6,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import ffmpeg
+
 from media.errors import RejectedFile, TranscodeError, TranscodeTimeout
-from media.ffmpeg import ProbeFailed, ffprobe_json, input_args, measure_ffmpeg
+from media.ffmpeg import ProbeFailed, ffmpeg_args, ffprobe_json, measure_ffmpeg, open_input
 from media.profiles import ALLOWED_FORMATS, FORMAT_DESCRIPTIONS, PROBE_TAIL_SECONDS
 
 #: Stream dispositions that make a video stream a still picture (cover art), not a video.
@@ -157,9 +159,10 @@ def _check_tail(path: Path, duration: float, *, timeout: float) -> None:
     header promises is missing.
     """
     window = min(PROBE_TAIL_SECONDS, duration)
-    args = [*input_args(path, "-sseof", f"-{window:.3f}"), "-map", "0:a:0?", "-map", "0:V:0?"]
+    tail = open_input(path, sseof=f"-{window:.3f}")
+    output = ffmpeg.output(tail["a:0?"], tail["V:0?"], "-", f="null")
     try:
-        decoded = measure_ffmpeg([*args, "-f", "null", "-"], timeout=timeout)
+        decoded = measure_ffmpeg(ffmpeg_args(output), timeout=timeout)
     except TranscodeTimeout:
         raise RejectedFile(
             f"Reading the end of this file took longer than {timeout:g} seconds, "

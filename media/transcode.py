@@ -1,11 +1,17 @@
-"""Access copies and poster frames: argument lists built from profiles, written atomically."""
+"""Access copies and poster frames: ffmpeg command lines built from profiles, written atomically.
+
+The command lines are built with ffmpeg-python; its keyword options come out in alphabetical
+order, which ffmpeg does not mind: all the options of one output file apply together.
+"""
 
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import ffmpeg
+
 from media.errors import MediaError, TranscodeError
-from media.ffmpeg import GLOBAL_ARGS, file_url, input_args, run_ffmpeg
+from media.ffmpeg import GLOBAL_ARGS, ffmpeg_args, file_url, open_input, run_ffmpeg
 from media.probe import ProbeResult
 from media.probe import probe as probe_recording
 from media.profiles import (
@@ -36,34 +42,37 @@ def build_transcode_args(
     profile = profile_for(kind, overrides)
     if probe is not None and kind == "video" and probe.video_codec is None:
         raise MediaError("This recording has no video, so it cannot get a video access copy.")
-    return [
-        *GLOBAL_ARGS,
-        *input_args(src),
-        *_map_args(profile),
-        *_video_args(profile),
-        *_audio_args(profile, probe),
-        *_container_args(profile),
-        *profile.extra_args,
-        "-y",
+    output = ffmpeg.output(
+        *_mapped_streams(profile, open_input(src)),
         file_url(dst),
-    ]
+        **_video_options(profile),
+        **_audio_options(profile, probe),
+        **_container_options(profile),
+    )
+    return ffmpeg_args(
+        output, global_args=GLOBAL_ARGS, overwrite=True, before_output=profile.extra_args
+    )
 
 
-def _map_args(profile: Profile) -> list[str]:
+def _mapped_streams(profile: Profile, source: ffmpeg.nodes.FilterableStream) -> list:
+    """The streams of `source` the access copy keeps (ffmpeg-python writes them as -map)."""
     if profile.kind == "audio":
-        return ["-map", "0:a:0"]
+        return [source["a:0"]]
     # "V" is video that is not cover art; the audio is optional (silent films exist).
-    return ["-map", "0:V:0", "-map", "0:a:0?"]
+    return [source["V:0"], source["a:0?"]]
 
 
-def _video_args(profile: Profile) -> list[str]:
+def _video_options(profile: Profile) -> dict:
     if profile.kind != "video":
-        return ["-vn"]
-    args = ["-vf", scale_filter(profile.max_height), "-c:v", profile.video_codec]
-    args += ["-preset", profile.preset, "-crf", str(profile.crf), "-pix_fmt", profile.pix_fmt]
+        return {"vn": None}  # ffmpeg-python writes None as a bare flag: other values are str()
+    # -vf rather than ffmpeg-python's .filter(): that would make a -filter_complex graph,
+    # whose output is a new stream instead of the mapped one.
+    options = {"vf": scale_filter(profile.max_height), "c:v": str(profile.video_codec)}
+    options |= {"preset": str(profile.preset), "crf": str(profile.crf)}
+    options["pix_fmt"] = str(profile.pix_fmt)
     if profile.threads:
-        args += ["-threads", str(profile.threads)]
-    return args
+        options["threads"] = str(profile.threads)
+    return options
 
 
 def scale_filter(max_height: int) -> str:
@@ -71,16 +80,17 @@ def scale_filter(max_height: int) -> str:
     return f"scale=-2:'min({max_height},trunc(ih/2)*2)'"
 
 
-def _audio_args(profile: Profile, probe: ProbeResult | None) -> list[str]:
+def _audio_options(profile: Profile, probe: ProbeResult | None) -> dict:
     if probe is not None and probe.audio_codec is None:
-        return ["-an"]
-    args = ["-af", f"loudnorm={profile.loudnorm}"] if profile.loudnorm else []
-    args += ["-c:a", profile.audio_codec, "-b:a", profile.audio_bitrate]
+        return {"an": None}
+    # -af, not a -filter_complex graph: that could not take the optional "0:a:0?" stream.
+    options = {"af": f"loudnorm={profile.loudnorm}"} if profile.loudnorm else {}
+    options |= {"c:a": str(profile.audio_codec), "b:a": str(profile.audio_bitrate)}
     # loudnorm works at 192 kHz: always say which rate to deliver.
-    args += ["-ar", str(_sample_rate(profile, probe))]
+    options["ar"] = str(_sample_rate(profile, probe))
     if probe is not None and probe.channels:
-        args += ["-ac", str(min(probe.channels, profile.max_channels))]
-    return args
+        options["ac"] = str(min(probe.channels, profile.max_channels))
+    return options
 
 
 def _sample_rate(profile: Profile, probe: ProbeResult | None) -> int:
@@ -89,14 +99,14 @@ def _sample_rate(profile: Profile, probe: ProbeResult | None) -> int:
     return profile.sample_rates[0]
 
 
-def _container_args(profile: Profile) -> list[str]:
-    args = ["-map_metadata", "-1", "-map_chapters", "-1"] if profile.strip_metadata else []
+def _container_options(profile: Profile) -> dict:
+    options = {"map_metadata": "-1", "map_chapters": "-1"} if profile.strip_metadata else {}
     if profile.movflags:
-        args += ["-movflags", profile.movflags]
+        options["movflags"] = str(profile.movflags)
     # Phone videos often start with sparse streams; the default queue of 128 packets is too
     # small and makes ffmpeg give up ("Too many packets buffered").
-    args += ["-max_muxing_queue_size", "4096"]
-    return [*args, "-f", profile.muxer]
+    options["max_muxing_queue_size"] = "4096"
+    return {**options, "f": str(profile.muxer)}
 
 
 def transcode(
@@ -145,9 +155,14 @@ def make_poster(
         at = probe_recording(src).duration * POSTER_POSITION
     _not_the_original(src, dst)
     with written_atomically(dst, mode=ACCESS_COPY_MODE) as tmp:
-        args = [*GLOBAL_ARGS, *input_args(src, "-ss", f"{max(at, 0):.3f}"), "-map", "0:V:0"]
-        args += ["-frames:v", "1", "-vf", scale_filter(POSTER_MAX_HEIGHT)]
-        args += ["-q:v", str(POSTER_JPEG_QUALITY), "-f", "mjpeg", "-y", file_url(tmp)]
+        picture = open_input(src, ss=f"{max(at, 0):.3f}")["V:0"]
+        output = picture.output(
+            file_url(tmp),
+            f="mjpeg",
+            vf=scale_filter(POSTER_MAX_HEIGHT),
+            **{"frames:v": "1", "q:v": str(POSTER_JPEG_QUALITY)},
+        )
+        args = ffmpeg_args(output, global_args=GLOBAL_ARGS, overwrite=True)
         run_ffmpeg(args, timeout=timeout, memory_limit=DEFAULT_MEMORY_LIMIT)
         if tmp.stat().st_size == 0:
             raise TranscodeError(f"There is no video frame at {at:g} seconds for a poster.")

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import ffmpeg
 import pytest
 
 import media
@@ -275,6 +276,50 @@ def test_build_transcode_args_is_data_driven(tmp_path):
     assert changed[changed.index("-b:a") + 1] == "96k" and "-af" not in changed
     with pytest.raises(media.MediaError, match="Unknown encoding setting"):
         media.build_transcode_args("a.wav", "o.m4a", kind="audio", overrides={"bogus": 1})
+
+
+def test_build_transcode_args_is_built_by_ffmpeg_python(tmp_path):
+    src, dst = tmp_path / "in.mov", tmp_path / "o.mp4"
+    source, url = media.probe(video(src, 1, size="320x240")), "file:" + str(src)
+    extra = ["-metadata", "title=x", "-metadata", "title=y"]
+    args = media.build_transcode_args(
+        src, dst, kind="video", probe=source, overrides={"extra_args": extra}
+    )
+    whitelist = ",".join(sorted(media.ALLOWED_FORMATS))
+    i = args.index("-i")
+    assert args.count("-i") == 1
+    assert args[i - 4 : i + 2] == [
+        *("-format_whitelist", whitelist, "-protocol_whitelist", "file", "-i", url)
+    ]
+    recording = ffmpeg.input(url, protocol_whitelist="file", format_whitelist=whitelist)
+    expected = ffmpeg.output(
+        recording["V:0"],
+        recording["a:0?"],
+        "file:" + str(dst),
+        f="mp4",
+        vf="scale=-2:'min(720,trunc(ih/2)*2)'",
+        preset="veryfast",
+        crf=23,
+        pix_fmt="yuv420p",
+        af="loudnorm=I=-16:TP=-1.5:LRA=11",
+        ar=48000,
+        ac=1,
+        map_metadata=-1,
+        map_chapters=-1,
+        movflags="+faststart",
+        max_muxing_queue_size=4096,
+        **{"c:v": "libx264", "c:a": "aac", "b:a": "128k"},
+    ).get_args()
+    # Global options first; the profile's extra_args verbatim, in order, after the others.
+    global_args = ["-nostdin", "-hide_banner", "-loglevel", "error"]
+    assert args == [*global_args, *expected[:-1], *extra, "-y", expected[-1]]
+    assert args[i + 2 : i + 6] == ["-map", "0:V:0", "-map", "0:a:0?"]  # the streams first
+
+    audio = media.build_transcode_args(src, dst, kind="audio")
+    assert audio[audio.index("-i") - 4 : audio.index("-i")] == [
+        *("-format_whitelist", whitelist, "-protocol_whitelist", "file")
+    ]
+    assert audio[:4] == global_args and audio[-2:] == ["-y", "file:" + str(dst)]
 
 
 # Peaks
