@@ -94,38 +94,34 @@ def decade_counts(user: User | None) -> list[tuple[int, int]]:
     return sorted((int(prefix) * 10, count) for prefix, count in rows if prefix.isdigit())
 
 
-def subject_counts(kind: str, user: User | None, ids=None) -> dict[int, int]:
-    """{record id: number of visible items linked to it}; records with none are absent."""
+def _counted(kind: str, user: User | None):
+    """SELECT record id, number of its visible items, for the records of ``kind`` having any."""
     subject = SUBJECTS[kind]
+    count = func.count(distinct(subject.item))
     query = (
-        select(subject.key, func.count(distinct(subject.item)))
+        select(subject.key, count)
         .join(Item, subject.item == Item.id)
         .where(visible_filter(user))
         .group_by(subject.key)
     )
+    return query, count
+
+
+def subject_counts(kind: str, user: User | None, ids=None) -> dict[int, int]:
+    """{record id: number of visible items linked to it}; records with none are absent."""
+    query, _count = _counted(kind, user)
     if ids is not None:
-        query = query.where(subject.key.in_(ids))
+        query = query.where(SUBJECTS[kind].key.in_(ids))
     return dict(db.session.execute(query).all())
 
 
 def top_subjects(kind: str, user: User | None, limit: int = 10) -> list[tuple[Any, int]]:
     """The ``limit`` records with the most visible items, as (record, count), most first."""
     subject = SUBJECTS[kind]
-    count = func.count(distinct(subject.item))
-    rows = db.session.execute(
-        select(subject.key, count)
-        .join(Item, subject.item == Item.id)
-        .where(visible_filter(user))
-        .group_by(subject.key)
-        .order_by(count.desc(), subject.key)
-        .limit(limit)
-    ).all()
-    records = {
-        r.id: r
-        for r in db.session.scalars(
-            select(subject.model).where(subject.model.id.in_([k for k, _ in rows]))
-        )
-    }
+    query, count = _counted(kind, user)
+    rows = db.session.execute(query.order_by(count.desc(), subject.key).limit(limit)).all()
+    found = select(subject.model).where(subject.model.id.in_([key for key, _ in rows]))
+    records = {record.id: record for record in db.session.scalars(found)}
     return [(records[key], n) for key, n in rows if key in records]
 
 

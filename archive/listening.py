@@ -11,6 +11,7 @@ as that anonymous visitor would see them.
 from __future__ import annotations
 
 import math
+import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
@@ -60,13 +61,22 @@ class Localized:
 
 
 def localized(arabic: str, english: str, lang: str) -> Localized | None:
-    """The value to show in interface language ``lang``: Arabic first for ar, else English first."""
+    """The value to show in interface language ``lang``: Arabic first for ar, else English first.
+
+    Its language is told by its script, whichever field holds it.
+    """
     arabic, english = (arabic or "").strip(), (english or "").strip()
     order = [(arabic, "ar"), (english, "en")]
-    for text, code in order if lang == "ar" else reversed(order):
+    for text, _field in order if lang == "ar" else reversed(order):
         if text:
-            return Localized(text, code)
+            return Localized(text, script_language(text))
     return None
+
+
+def script_language(text: str) -> str:
+    """'ar' for text in Arabic script, else 'en': the fields hold Arabic or English."""
+    arabic = any(unicodedata.bidirectional(char) in ("R", "AL") for char in text)
+    return "ar" if arabic else "en"
 
 
 def person_name(person: Person, lang: str) -> Localized:
@@ -130,7 +140,9 @@ class Listening:
     def media_url(self, role: str = "access", **kwargs) -> str | None:
         if self.recording is None or self.recording.file(role) is None:
             return None
-        return url_for("media_files.media_file", recording_id=self.recording.id, role=role, **kwargs)
+        return url_for(
+            "media_files.media_file", recording_id=self.recording.id, role=role, **kwargs
+        )
 
 
 @dataclass
@@ -158,6 +170,10 @@ class ListeningPage:
     open_graph: list[tuple[str, str]] = field(default_factory=list)
 
     @property
+    def dir(self) -> str:
+        return direction(self.lang)
+
+    @property
     def languages(self) -> list[tuple[str, str]]:
         return [(code, language_name(code)) for code in self.item.language_list]
 
@@ -166,7 +182,9 @@ class ListeningPage:
         return next((group for group in self.groups if group.playable), None)
 
 
-def listening_page(item: Item, user: User | None, *, lang: str, start: float | None) -> ListeningPage:
+def listening_page(
+    item: Item, user: User | None, *, lang: str, start: float | None
+) -> ListeningPage:
     """Everything the listening page (and the embed) shows of ``item`` to ``user``."""
     staff = can_edit(user)
     start = start if start is not None and math.isfinite(start) and start >= 0 else None
@@ -314,20 +332,36 @@ def iso_duration(seconds: float) -> str:
 
 
 def citation(page: ListeningPage) -> str:
-    """A citation to copy: people, title, type and date, archive and identifier, link, access date."""
-    item = page.item
-    parts = []
-    names = [name.text for role, people in page.credits if role in CREATOR_ROLES for _p, name in people]
-    if names:
-        parts.append(_(", ").join(names))
-    parts.append(_("“%(title)s”", title=page.title.text))
+    """A citation to copy: people, title, type and date, archive and identifier, link, access date.
+
+    Each value is isolated (FSI...PDI) where its direction differs from the interface's, so that
+    an identifier or a link keeps its shape inside Arabic text and an Arabic name inside English.
+    """
+    item, rtl = page.item, direction(page.lang) == "rtl"
+    comma = _(", ")
+    names = [
+        isolate(name.text, rtl)
+        for role, people in page.credits
+        if role in CREATOR_ROLES
+        for _person, name in people
+    ]
+    parts = [comma.join(names)] if names else []
+    parts.append(_("“%(title)s”", title=isolate(page.title.text, rtl)))
     kind = type_label(item.type)
-    parts.append(f"{kind}, {page.date}" if page.date else kind)
+    parts.append(kind + comma + isolate(page.date, rtl) if page.date else kind)
     archive = _("Prisoners' Movement Oral History Archive")
-    parts.append(f"{archive}, {item.identifier}")
-    parts.append(page.url)
-    parts.append(_("Accessed %(date)s", date=date.today().isoformat()))
+    parts.append(archive + comma + isolate(item.identifier, rtl))
+    parts.append(isolate(page.url, rtl))
+    parts.append(_("Accessed %(date)s", date=isolate(date.today().isoformat(), rtl)))
     return ". ".join(part.rstrip(".") for part in parts) + "."
+
+
+def isolate(text: str, rtl: bool) -> str:
+    """``text`` between FSI and PDI when its direction is not the surrounding text's."""
+    kinds = {unicodedata.bidirectional(char) for char in text}
+    arabic = bool(kinds & {"R", "AL"})
+    foreign = ("L" in kinds or not arabic) if rtl else arabic
+    return f"\u2068{text}\u2069" if text and foreign else text
 
 
 def type_label(code: str) -> str:
@@ -455,7 +489,10 @@ def open_graph(page: ListeningPage) -> list[tuple[str, str]]:
         tags.append((kind, group.media_url("access", _external=True)))
         tags.append((f"{kind}:type", recording.file("access").mimetype))
         if video and recording.width and recording.height:
-            tags += [("og:video:width", str(recording.width)), ("og:video:height", str(recording.height))]
+            tags += [
+                ("og:video:width", str(recording.width)),
+                ("og:video:height", str(recording.height)),
+            ]
         poster = group.media_url("poster", _external=True)
         if poster:
             tags.append(("og:image", poster))

@@ -11,8 +11,9 @@ noticed at the next search, with no reindex.
 """
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from threading import Lock
 
 from .schema import FACETS
@@ -77,6 +78,7 @@ class Leaf:
     items: dict[int, ItemInfo]
     labels: dict[str, dict]
     vocab: dict[int, VocabInfo]
+    lengths: dict[str, dict[int, int]] = field(default_factory=dict)  # field -> docnum -> length
 
 
 class LeafCache:
@@ -102,6 +104,11 @@ class LeafCache:
             self._leaves[segid] = leaf
         return leaf
 
+    def lengths(self, reader, fieldname: str) -> dict[int, int]:
+        """Docnum -> length of ``fieldname`` in one segment, filled in as documents are met
+        (a segment never changes, so its lengths hold as long as it lives)."""
+        return self.leaf(reader).lengths.setdefault(fieldname, {})
+
     def keep(self, segids: set[str]) -> None:
         """Forget segments that are gone (merged away or deleted)."""
         with self._lock:
@@ -120,7 +127,9 @@ class Catalogue:
     """The live item and vocab documents of one searcher, by global docnum."""
 
     def __init__(self, reader, cache: LeafCache):
+        self.cache = cache
         self.items: dict[int, ItemInfo] = {}
+        self.pairs: dict[int, tuple[tuple[str, str], ...]] = {}  # (facet, value) of each item
         self.vocab: dict[int, VocabInfo] = {}
         self.labels: dict[str, dict] = {name: {} for name in FACETS}
         self.postings: dict[str, dict[str, set[int]]] = {name: defaultdict(set) for name in FACETS}
@@ -133,6 +142,9 @@ class Catalogue:
             for docnum in _docs(leaf_reader, "item"):
                 info = leaf.items[docnum]
                 self.items[docnum + offset] = info
+                self.pairs[docnum + offset] = tuple(
+                    (name, value) for name, values in info.facets.items() for value in values
+                )
                 for name, values in info.facets.items():
                     for value in values:
                         self.postings[name][value].add(docnum + offset)
@@ -188,11 +200,9 @@ class Catalogue:
     def counts(self, docs, names) -> dict[str, list[dict]]:
         """Facets ``names`` over ``docs``: value, labels and count, most frequent first."""
         counters = {name: Counter() for name in names}
-        items = self.items
-        for docnum in docs:
-            facets = items[docnum].facets
-            for name, counter in counters.items():
-                counter.update(facets[name])
+        for (name, value), count in Counter(chain.from_iterable(map(self.pairs.get, docs))).items():
+            if name in counters:
+                counters[name][value] = count
         return {name: self._entries(name, counter) for name, counter in counters.items()}
 
     def _entries(self, name: str, counter: Counter) -> list[dict]:

@@ -19,7 +19,6 @@ from pathlib import Path
 from secrets import token_hex
 
 from whoosh import index as windex
-from whoosh import scoring
 from whoosh.index import LockError
 from whoosh.util.filelock import try_for
 
@@ -32,14 +31,6 @@ FOLDER_PREFIX = "index-"
 BUILDING = "BUILDING"  # marker file in a folder rebuild() is still writing
 SWAP_WAIT = 30.0  # seconds rebuild() waits for a running update before swapping anyway
 STALE_BUILD = 24 * 3600  # a BUILDING folder older than this is left over from a crash
-VOCAB_BATCH = 500  # items whose words rebuild() gathers into one vocab document per access
-
-
-#: BM25F for item fields; segment text has no lengths (it is not needed to pick the best
-#: moments of an item, and writing them is a good part of indexing time): TF-IDF.
-WEIGHTING = scoring.MultiWeighting(
-    scoring.BM25F(), text=scoring.TF_IDF(), text_restricted=scoring.TF_IDF()
-)
 
 
 class IndexBusy(Exception):
@@ -170,7 +161,7 @@ class Index:
             # generation dropped (a fully deleted item would come back). A new searcher opens
             # the segments again; the catalogue of unchanged ones is reused (LeafCache).
             self._view.searcher.close()
-        searcher = self._ix.searcher(weighting=WEIGHTING)
+        searcher = self._ix.searcher()
         self._view = View(searcher, Catalogue(searcher.reader(), self._cache))
         return self._view
 
@@ -219,12 +210,13 @@ def rebuild(root: str | Path, items: Iterable[dict], *, procs: int = 1, limitmb:
                 seen.add(item["identifier"])
                 docs, (words, restricted_words) = item_documents(item)
                 _add(writer, docs)
+                # One vocab document per kind of access for the whole index: Whoosh's writer
+                # costs by the term and the posting, and words repeat across items.
                 gathered = vocab.setdefault(visibility(item), (set(), set()))
                 gathered[0].update(words)
                 gathered[1].update(restricted_words)
-                if len(seen) % VOCAB_BATCH == 0:
-                    _add_vocab(writer, vocab)
-            _add_vocab(writer, vocab)
+            for key, (words, restricted_words) in vocab.items():
+                writer.add_document(**vocab_document(words, restricted_words, key))
             writer.commit(optimize=False)
         except BaseException:
             _cancel(writer)
@@ -326,12 +318,6 @@ def _add(writer, docs: list[dict]) -> None:
         for doc in docs[:-1]:
             writer.add_document(**doc)
     writer.add_document(**docs[-1])
-
-
-def _add_vocab(writer, vocab: dict) -> None:
-    for key, (words, restricted_words) in vocab.items():
-        writer.add_document(**vocab_document(words, restricted_words, key))
-    vocab.clear()
 
 
 def _cancel(writer) -> None:

@@ -12,6 +12,7 @@ from html import escape
 
 from whoosh import query as wq
 
+from .matching import Positions
 from .schema import text_tokens
 
 MAX_PREFIX_TERMS = 64  # terms a prefix stands for when finding moments
@@ -32,9 +33,10 @@ def find_hits(view, clauses, docnums, per_item: int, restricted_text: bool) -> d
         if not layout or not layout.get("segments"):
             continue
         ranked = _rank(postings, clauses, docnum, layout, streams)
+        identifier = view.catalogue.items[docnum].identifier
         found = []
         for number in ranked:
-            segment = _segment(view.searcher, docnum, layout, number)
+            segment = _segment(view.searcher, docnum, identifier, layout, number)
             if segment is None or (segment["restricted"] and not restricted_text):
                 continue
             text = mark(segment["text"], clauses)
@@ -82,38 +84,14 @@ def _rank(postings, clauses, docnum: int, layout: dict, streams) -> list[int]:
     return sorted(scores, key=lambda n: (-len(scores[n][0]), -scores[n][1], n))
 
 
-class _Positions:
-    """Positions of terms in the transcripts of a few items, each term's postings read once."""
+class _Positions(Positions):
+    """Positions of the query terms in the page's items, with their IDF and prefix terms."""
 
     def __init__(self, searcher, docnums: list[int]):
+        super().__init__(searcher.reader(), docnums)
         self.searcher = searcher
-        self.reader = searcher.reader()
-        self.docnums = docnums
-        self._found = {}
         self._idf = {}
         self._prefixes = {}
-
-    def at(self, fieldname: str, term: str, docnum: int):
-        key = (fieldname, term)
-        if key not in self._found:
-            self._found[key] = self._read(fieldname, term)
-        return self._found[key].get(docnum, ())
-
-    def _read(self, fieldname: str, term: str) -> dict:
-        found = {}
-        if (fieldname, term) not in self.reader:
-            return found
-        matcher = self.reader.postings(fieldname, term)
-        for docnum in self.docnums:
-            if not matcher.is_active():
-                break
-            if matcher.id() < docnum:
-                matcher.skip_to(docnum)
-                if not matcher.is_active():
-                    break
-            if matcher.id() == docnum:
-                found[docnum] = matcher.value_as("positions")
-        return found
 
     def idf(self, fieldname: str, term: str) -> float:
         key = (fieldname, term)
@@ -133,14 +111,13 @@ class _Positions:
         return self._prefixes[key]
 
 
-def _segment(searcher, docnum: int, layout: dict, number: int) -> dict | None:
+def _segment(searcher, docnum: int, identifier: str, layout: dict, number: int) -> dict | None:
     """The stored segment ``number`` of the item at ``docnum``.
 
     An item's segment documents are added just before it, in order, and stay so through
     merges; the stored identifier and number are checked all the same, and looked up by
     identifier if that ever failed.
     """
-    identifier = searcher.stored_fields(docnum)["info"]["identifier"]
     guess = docnum - layout["segments"] + number
     if guess >= 0:
         segment = searcher.stored_fields(guess).get("segment")

@@ -160,25 +160,26 @@ def analyze(analyzer, text: str) -> list[str]:
 
 @dataclass
 class Compiled:
-    """A parsed query as Whoosh queries on item documents, for one searcher and one caller."""
+    """A parsed query for one searcher and one caller.
 
-    groups: list[wq.Query]  # clauses of words: AND-first, then fewer
-    required: list[wq.Query]  # clauses of field scopes only: every one must match
-    excluded: wq.Query | None
+    Each clause is a list of *leaves*: single-field Term or Phrase queries on item documents
+    (a word is one leaf per field it is searched in, a prefix one per term it stands for); a
+    clause matches an item when one of its leaves does.
+    """
+
+    groups: list[list[wq.Query]]  # clauses with words: AND-first, then fewer
+    required: list[list[wq.Query]]  # clauses of field scopes only: each must match
+    excluded: list[wq.Query]  # leaves of the excluded clauses
     marks: list[tuple[str, object]]  # transcript clauses: see indexer.moments.mark
-    words: list[tuple[Atom, wq.Query]]  # plain words, for "did you mean"
-
-    @property
-    def scoring(self) -> wq.Query:
-        clauses = self.groups + self.required
-        return wq.Or(clauses) if len(clauses) > 1 else clauses[0]
+    words: list[tuple[Atom, list[wq.Query]]]  # plain words, for "did you mean"
 
 
 def compile_query(parsed: Parsed, reader, restricted_text: bool) -> Compiled:
-    """Compile ``parsed`` into queries on item documents and clauses for marking transcripts.
+    """Compile ``parsed`` into leaves on item documents and clauses for marking transcripts.
 
     Field scopes narrow, like facets: a clause of scopes only must match. Clauses with words
-    rank items AND-first but do not have to match.
+    rank items AND-first but do not have to match. Leaves of terms the index does not hold
+    are left out.
 
     Stop words are dropped from plain words unless the whole query is stop words, which are then
     looked for among names only («علي» is a stop word in text and a name).
@@ -190,24 +191,25 @@ def compile_query(parsed: Parsed, reader, restricted_text: bool) -> Compiled:
     names_only = bool(positives) and all(
         a.scope is not None or not analyze(_TEXT, a.text) for a in positives
     )
-    c = Compiled([], [], None, [], [])
+    c = Compiled([], [], [], [], [])
     ctx = _Context(reader, text_fields, names_only)
     for group in parsed.groups:
-        alternatives = []
+        leaves, meaningful = [], False
         for atom in group:
-            item_q = ctx.item_query(atom)
-            if item_q is None:
+            found = ctx.leaves(atom)
+            if found is None:  # a stop word: the clause does not count
                 continue
-            alternatives.append(item_q)
+            meaningful = True
+            leaves += found
             if atom.scope is None and not names_only:
                 c.marks.append(_mark(atom))
                 if atom.kind == "word":
-                    c.words.append((atom, item_q))
-        if alternatives:
+                    c.words.append((atom, found))
+        if meaningful:
             scoped = all(atom.scope is not None for atom in group)
-            (c.required if scoped else c.groups).append(_or(alternatives))
-    excluded = [q for q in map(ctx.item_query, parsed.excluded) if q is not None]
-    c.excluded = _or(excluded) if excluded else None
+            (c.required if scoped else c.groups).append(leaves)
+    for atom in parsed.excluded:
+        c.excluded += ctx.leaves(atom) or []
     return c
 
 
@@ -225,26 +227,25 @@ class _Context:
     text_fields: dict
     names_only: bool
 
-    def item_query(self, atom: Atom) -> wq.Query | None:
+    def leaves(self, atom: Atom) -> list[wq.Query] | None:
+        """The leaves of one atom (maybe none); None when it is only stop words."""
         if atom.scope is not None:
-            return self.scoped_query(atom)
-        queries = []
+            return self.scoped(atom)
+        fields = {} if self.names_only else self.text_fields
         if atom.kind == "prefix":
             text_prefix, name_prefix = _text_prefix(atom.text), normalize(atom.text)
-            if not self.names_only:
-                queries += [self.prefix(f, text_prefix, b) for f, b in self.text_fields.items()]
-            queries += [self.prefix(f, name_prefix, b) for f, b in NAME_FIELDS.items()]
-        else:
-            text_terms, name_terms = analyze(_TEXT, atom.text), analyze(_NAME, atom.text)
-            if not text_terms and not self.names_only:
-                return None
-            if not self.names_only:
-                queries += [_terms(f, text_terms, b) for f, b in self.text_fields.items()]
-            queries += [_terms(f, name_terms, b) for f, b in NAME_FIELDS.items()]
-        queries = [q for q in queries if q is not None]
-        return _or(queries) if queries else None
+            leaves = [q for f, b in fields.items() for q in self.prefix(f, text_prefix, b)]
+            return leaves + [
+                q for f, b in NAME_FIELDS.items() for q in self.prefix(f, name_prefix, b)
+            ]
+        text_terms, name_terms = analyze(_TEXT, atom.text), analyze(_NAME, atom.text)
+        if not text_terms and not self.names_only:
+            return None
+        leaves = [self.terms(f, text_terms, b) for f, b in fields.items()]
+        leaves += [self.terms(f, name_terms, b) for f, b in NAME_FIELDS.items()]
+        return [q for q in leaves if q is not None]
 
-    def scoped_query(self, atom: Atom) -> wq.Query | None:
+    def scoped(self, atom: Atom) -> list[wq.Query]:
         kind, value = SCOPES[atom.scope], atom.text.strip()
         if kind in ("id", "decade"):
             value = normalize(value).replace(" ", "")
@@ -254,24 +255,34 @@ class _Context:
                     value = str(int(value) // 10 * 10)
             if atom.kind == "prefix":
                 return self.prefix(atom.scope, value)
-            return wq.Term(atom.scope, value)
-        if atom.kind == "prefix":
+            leaf = self.terms(atom.scope, [value] if value else [])
+        elif atom.kind == "prefix":
             prefix = normalize(atom.text) if kind == "name" else _text_prefix(atom.text)
             return self.prefix(atom.scope, prefix)
-        return _terms(atom.scope, analyze(_NAME if kind == "name" else _TEXT, atom.text))
+        else:
+            terms = analyze(_NAME if kind == "name" else _TEXT, atom.text)
+            leaf = self.terms(atom.scope, terms)
+        return [leaf] if leaf is not None else []
 
-    def prefix(self, fieldname: str, prefix: str, boost: float = 1.0) -> wq.Query | None:
-        """The most frequent terms of ``fieldname`` beginning with ``prefix``, OR-ed."""
-        if len(prefix) < MIN_PREFIX:
+    def terms(self, fieldname: str, terms: list[str], boost: float = 1.0) -> wq.Query | None:
+        """A Term (or a Phrase of several terms), None when the index lacks one of them."""
+        if not terms or any((fieldname, t) not in self.reader for t in terms):
             return None
+        if len(terms) == 1:
+            return wq.Term(fieldname, terms[0], boost=boost)
+        return wq.Phrase(fieldname, terms, boost=boost)
+
+    def prefix(self, fieldname: str, prefix: str, boost: float = 1.0) -> list[wq.Query]:
+        """Terms of ``fieldname`` beginning with ``prefix``, the most frequent first."""
+        if len(prefix) < MIN_PREFIX:
+            return []
         found = [
             (info.doc_frequency(), t) for t, info in self.reader.iter_prefix(fieldname, prefix)
         ]
-        if not found:
-            return None
         found.sort(key=lambda pair: -pair[0])
-        terms = [wq.Term(fieldname, t.decode("utf-8")) for _, t in found[:MAX_EXPANSION]]
-        return _or(terms, boost)
+        return [
+            wq.Term(fieldname, t.decode("utf-8"), boost=boost) for _, t in found[:MAX_EXPANSION]
+        ]
 
 
 def _text_prefix(text: str) -> str:
@@ -284,17 +295,3 @@ def _text_prefix(text: str) -> str:
     if prefix and prefix[0] in ARABIC_LETTERS:
         prefix = strip_article(prefix)
     return prefix
-
-
-def _terms(fieldname: str, terms: list[str], boost: float = 1.0) -> wq.Query | None:
-    if not terms:
-        return None
-    if len(terms) == 1:
-        return wq.Term(fieldname, terms[0], boost=boost)
-    return wq.Phrase(fieldname, terms, boost=boost)
-
-
-def _or(queries: list[wq.Query], boost: float = 1.0) -> wq.Query:
-    if len(queries) == 1 and boost == 1.0:
-        return queries[0]
-    return wq.Or(queries, boost=boost)

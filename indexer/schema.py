@@ -99,16 +99,27 @@ def text_tokens(text: str) -> list[tuple[str, int, int, str]]:
     """
     found = []
     for match in _WORD.finditer(text):
-        written = match.group()
-        known = _KNOWN.get(written)
-        if known is None:
-            term = next((t.text for t in _TEXT(written)), "")
-            known = (term, normalize(written))
-            if len(_KNOWN) < _KNOWN_MAX:
-                _KNOWN[written] = known
-        if known[0]:
-            found.append((known[0], match.start(), match.end(), known[1]))
+        term, word = _KNOWN.get(match.group()) or _learn(match.group())
+        if term:
+            found.append((term, match.start(), match.end(), word))
     return found
+
+
+def index_terms(text: str) -> tuple[list[str], list[str]]:
+    """The terms of ``text`` (as :func:`text_tokens`) and its normalized words, without offsets.
+
+    >>> index_terms("وَقَالَ الأسرى في سجنِ نفحة")
+    (['قال', 'اسر', 'سجن', 'نفح'], ['وقال', 'الاسري', 'سجن', 'نفحه'])
+    """
+    known = [_KNOWN.get(w) or _learn(w) for w in _WORD.findall(text)]
+    return [k[0] for k in known if k[0]], [k[1] for k in known if k[0]]
+
+
+def _learn(written: str) -> tuple[str, str]:
+    known = (next((t.text for t in _TEXT(written)), ""), normalize(written))
+    if len(_KNOWN) < _KNOWN_MAX:
+        _KNOWN[written] = known
+    return known
 
 
 def item_documents(item: dict) -> tuple[list[dict], tuple[set[str], set[str]]]:
@@ -121,6 +132,7 @@ def item_documents(item: dict) -> tuple[list[dict], tuple[set[str], set[str]]]:
 
     streams = {False: [], True: []}  # restricted? -> terms of each segment, in order
     layout = {False: ([], []), True: ([], [])}  # restricted? -> (first positions, numbers)
+    length = {False: 0, True: 0}  # restricted? -> terms so far
     words = {False: set(), True: set()}
     segment_docs = []
     for transcript in item.get("transcripts") or ():
@@ -128,16 +140,17 @@ def item_documents(item: dict) -> tuple[list[dict], tuple[set[str], set[str]]]:
         language = transcript.get("language") or ""
         for segment in transcript.get("segments") or ():
             body = segment.get("text") or ""
-            tokens = text_tokens(body)
-            if not tokens:
+            terms, segment_words = index_terms(body)
+            if not terms:
                 continue
             restricted = closed or bool(segment.get("restricted"))
             number = len(segment_docs)
             starts, numbers = layout[restricted]
-            starts.append(sum(len(terms) for terms in streams[restricted]))
+            starts.append(length[restricted])
             numbers.append(number)
-            streams[restricted].append([t[0] for t in tokens])
-            words[restricted].update(t[3] for t in tokens)
+            length[restricted] += len(terms)
+            streams[restricted].append(" ".join(terms))
+            words[restricted].update(segment_words)
             segment_docs.append(
                 {
                     "identifier": identifier,
@@ -186,8 +199,8 @@ def item_documents(item: dict) -> tuple[list[dict], tuple[set[str], set[str]]]:
             *(part for c in collections for part in (c.get("title"), c.get("title_en")))
         ),
         "place": _join(*(part for p in places for part in (p.get("name"), p.get("label_en")))),
-        "transcript": " ".join(" ".join(terms) for terms in streams[False]),
-        "transcript_restricted": " ".join(" ".join(terms) for terms in streams[True]),
+        "transcript": " ".join(streams[False]),
+        "transcript_restricted": " ".join(streams[True]),
         "layout": {
             "segments": len(segment_docs),
             "open": layout[False],
@@ -215,7 +228,7 @@ def item_documents(item: dict) -> tuple[list[dict], tuple[set[str], set[str]]]:
         },
     }
     for name in ("title", "description", "names", "tag", "collection", "place"):
-        words[False].update(t[3] for t in text_tokens(doc[name]))
+        words[False].update(index_terms(doc[name])[1])
     return segment_docs + [_without_empty(doc)], (words[False], words[True] - words[False])
 
 

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from .catalogue import Catalogue
+from .matching import ItemMatcher, ScoreCache
 from .moments import find_hits
 from .query import Compiled, Parsed, compile_query, parse
 from .schema import FACETS, naive_utc, text_tokens
@@ -89,6 +90,7 @@ class View:
     def __init__(self, searcher, catalogue: Catalogue):
         self.searcher = searcher
         self.catalogue = catalogue
+        self.scores = ScoreCache()
         self._layouts = None
 
     @property
@@ -118,18 +120,19 @@ def run(
     parsed = parse(query)
     compiled = compile_query(parsed, searcher.reader(), access.restricted_text)
     visible = catalogue.visible(access)
+    matcher = ItemMatcher(searcher, visible, view.scores, catalogue.cache)
 
-    group_docs = [visible.intersection(searcher.docs_for_query(g)) for g in compiled.groups]
+    group_docs = [matcher.clause(leaves) for leaves in compiled.groups]
     if compiled.groups:
         matched = set().union(*group_docs)
-    elif compiled.required or parsed.empty or (compiled.excluded and not parsed.groups):
+    elif compiled.required or parsed.empty or (parsed.excluded and not parsed.groups):
         matched = set(visible)  # scopes only, browsing, or only exclusions
     else:
         matched = set()  # words that were all stop words
-    for required in compiled.required:
-        matched.intersection_update(searcher.docs_for_query(required))
-    if compiled.excluded is not None and matched:
-        matched.difference_update(searcher.docs_for_query(compiled.excluded))
+    for leaves in compiled.required:
+        matched &= matcher.clause(leaves)
+    if matched:
+        matched -= matcher.clause(compiled.excluded)
 
     allowed = catalogue.filtered(filters)
     selected = _narrow(matched, allowed.values())
@@ -140,14 +143,16 @@ def run(
         facets |= catalogue.counts(others, [name])
     facets = {name: facets[name] for name in FACETS}
 
+    leaves = [leaf for clause in compiled.groups + compiled.required for leaf in clause]
     start, end = (page - 1) * per_page, page * per_page
     if start >= len(selected):
         ranked = []
     elif sort != "relevance":
         ordered = catalogue.by_date(selected, newest_first=sort == "-date")[start:end]
-        ranked = _scores(searcher, compiled, ordered)
-    elif compiled.groups or compiled.required:
-        ranked = _by_relevance(searcher, compiled, selected, group_docs, start, end)
+        scores = matcher.scores(leaves, set(ordered))
+        ranked = [(d, scores[d]) for d in ordered]
+    elif leaves:
+        ranked = _by_relevance(matcher, leaves, _tiers(selected, group_docs), start, end)
     else:
         ordered = sorted(selected, key=lambda d: catalogue.items[d].identifier)[start:end]
         ranked = [(d, 0.0) for d in ordered]
@@ -163,7 +168,7 @@ def run(
         total=len(selected),
         page=page,
         per_page=per_page,
-        suggestion=_suggestion(view, parsed, compiled, visible, access),
+        suggestion=_suggestion(view, matcher, parsed, compiled, access),
         results=results,
         facets=facets,
     )
@@ -175,50 +180,34 @@ def _narrow(docs: set[int], filters) -> set[int]:
     return docs
 
 
-def _by_relevance(searcher, compiled: Compiled, selected, group_docs, start, end):
-    """Rank ``selected`` AND-first: by the number of clauses matched, then by score."""
+def _tiers(selected: set[int], group_docs: list[set[int]]) -> list[set[int]]:
+    """``selected`` by the number of word clauses each item matches, most first."""
     if len(group_docs) <= 1:
-        tiers = [selected]
-    else:
-        matched_clauses = {}
-        for docs in group_docs:
-            for d in docs & selected:
-                matched_clauses[d] = matched_clauses.get(d, 0) + 1
-        by_count = {}
-        for d, count in matched_clauses.items():
-            by_count.setdefault(count, set()).add(d)
-        tiers = [by_count[c] for c in sorted(by_count, reverse=True)]
+        return [selected]
+    matched_clauses = dict.fromkeys(selected, 0)
+    for docs in group_docs:
+        for d in docs & selected:
+            matched_clauses[d] += 1
+    by_count = {}
+    for d, count in matched_clauses.items():
+        by_count.setdefault(count, set()).add(d)
+    return [by_count[c] for c in sorted(by_count, reverse=True)]
+
+
+def _by_relevance(matcher, leaves, tiers, start: int, end: int) -> list[tuple[int, float]]:
+    """The page ``start:end`` of the tiers, each ranked by score; only the tiers that overlap
+    the page are scored."""
     ranked, position = [], 0
     for tier in tiers:
-        if position + len(tier) <= start:
-            position += len(tier)
-            continue
-        limit = min(len(tier), end - position)
-        found = searcher.search(compiled.scoring, filter=tier, limit=limit)
-        ranked += [(hit.docnum, hit.score) for hit in found]
+        if position + len(tier) > start:
+            scores = matcher.scores(leaves, tier)
+            ranked += sorted(scores.items(), key=lambda ds: (-ds[1], ds[0]))
+        else:
+            ranked += [(None, 0.0)] * len(tier)  # before the page: never looked at
         position += len(tier)
         if position >= end:
             break
-    return _slice_ranked(ranked, tiers, start, end)
-
-
-def _slice_ranked(ranked, tiers, start, end):
-    """``ranked`` holds the tiers from the first one overlapping the page: cut the page out."""
-    skipped = 0
-    for tier in tiers:
-        if skipped + len(tier) > start:
-            break
-        skipped += len(tier)
-    return ranked[start - skipped : end - skipped]
-
-
-def _scores(searcher, compiled: Compiled, ordered: list[int]) -> list[tuple[int, float]]:
-    """Scores of the documents of a page sorted otherwise than by relevance."""
-    if not (compiled.groups or compiled.required) or not ordered:
-        return [(d, 0.0) for d in ordered]
-    found = searcher.search(compiled.scoring, filter=set(ordered), limit=len(ordered))
-    scores = {hit.docnum: hit.score for hit in found}
-    return [(d, scores.get(d, 0.0)) for d in ordered]
+    return ranked[start:end]
 
 
 def _result(info, score: float) -> dict:
@@ -233,7 +222,7 @@ def _result(info, score: float) -> dict:
     }
 
 
-def _suggestion(view: View, parsed: Parsed, compiled: Compiled, visible, access) -> str | None:
+def _suggestion(view: View, matcher, parsed: Parsed, compiled: Compiled, access) -> str | None:
     """The query with each word that matches nothing the caller may see replaced by the most
     common word one edit away that does; None when no word needs it or one has no such word.
 
@@ -242,10 +231,9 @@ def _suggestion(view: View, parsed: Parsed, compiled: Compiled, visible, access)
     searches, it finds an item the caller may see: the words of hidden items and restricted
     passages are never suggested.
     """
-    searcher = view.searcher
     replacements = []
-    for atom, item_query in compiled.words:
-        if _sees_any(searcher, item_query, visible):
+    for atom, leaves in compiled.words:
+        if matcher.any(leaves):
             continue
         tokens = text_tokens(atom.text)
         if len(tokens) != 1:
@@ -253,7 +241,7 @@ def _suggestion(view: View, parsed: Parsed, compiled: Compiled, visible, access)
         _, start, end, word = tokens[0]
         if len(word) < 3 or not (set(word) <= _ARABIC or set(word) <= _LATIN):
             return None
-        better = _closest(view, word, visible, access)
+        better = _closest(view, matcher, word, access)
         if better is None:
             return None
         replacements.append(((atom.span[0] + start, atom.span[0] + end), better))
@@ -265,14 +253,10 @@ def _suggestion(view: View, parsed: Parsed, compiled: Compiled, visible, access)
     return text
 
 
-def _sees_any(searcher, q, visible) -> bool:
-    return any(d in visible for d in searcher.docs_for_query(q))
-
-
-def _closest(view: View, word: str, visible, access) -> str | None:
+def _closest(view: View, matcher, word: str, access) -> str | None:
     """The word one edit away from ``word`` (a letter deleted, added, replaced, or two
     swapped) in most vocab documents the caller may see, that finds an item they may see."""
-    searcher, reader = view.searcher, view.searcher.reader()
+    reader = view.searcher.reader()
     fields = ("spell", "spell_restricted") if access.restricted_text else ("spell",)
     vocab = view.catalogue.visible(access, "vocab")
     candidates = []
@@ -286,7 +270,7 @@ def _closest(view: View, word: str, visible, access) -> str | None:
             candidates.append((-seen, candidate))
     for _, candidate in sorted(candidates):
         compiled = compile_query(parse(candidate), reader, access.restricted_text)
-        if compiled.groups and _sees_any(searcher, compiled.groups[0], visible):
+        if compiled.groups and matcher.any(compiled.groups[0]):
             return candidate
     return None
 

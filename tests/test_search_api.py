@@ -143,7 +143,9 @@ def test_a_change_is_searchable_when_the_operation_returns(app, client, catalogu
 
 def test_reindex_gives_the_same_results(app, client, runner, catalogue):
     before = api(client, q="نفحة")
-    result = runner.invoke(args=["reindex"])
+    from archive.cli import reindex
+
+    result = runner.invoke(reindex)
     assert result.exit_code == 0, result.output
     after = api(client, q="نفحة")
     assert [r["identifier"] for r in after["results"]] == [

@@ -207,6 +207,7 @@ def test_same_bytes_twice_names_the_item_that_has_them(app, client, staff, tmp_p
 def test_upload_over_the_size_limit_is_refused(app, client, staff, tmp_path):
     app.config["MEDIA"]["MAX_UPLOAD_BYTES"] = 1000
     source = make_tone(tmp_path / "tone.wav")
+    client.get("/?lang=en")  # the message in English, for the assertion below
     response = upload(client, staff, source)
     assert response.status_code == 413
     assert "limit" in response.get_json()["errors"][0]["error"]

@@ -296,3 +296,15 @@ class Samples:
 @pytest.fixture
 def samples(tmp_path):
     return Samples(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def demo_collection(live_archive):
+    """The demo collection (DEMO-001..003: timed Arabic transcripts, published public), loaded
+    once into the running archive with `python -m archive demo`."""
+    done = subprocess.run(
+        [sys.executable, "-m", "archive", "demo"],
+        env=live_archive.env, cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, f"archive demo failed:\n{done.stdout}\n{done.stderr}"
+    return live_archive
