@@ -1,0 +1,247 @@
+"""Search benchmark: Whoosh (our analyzer) in-process and over HTTP, beside SQLite FTS5.
+
+    python benchmarks/search.py                      # 10k, 50k and 200k segments
+    python benchmarks/search.py --sizes 10000        # one size
+
+For each corpus size (built deterministically from the shipped Arabic text by
+``indexer.benchmark.corpus``), prints indexing throughput, and query latency
+p50/p95 over a fixed mix of one-word, two-word, phrase and faceted queries:
+in-process (the function the web page calls, ``archive.search.search``'s engine)
+and over HTTP (``GET /api/search`` on the web server ``archive serve`` starts),
+then the same for SQLite FTS5 (unicode61, remove_diacritics 2) on the same
+corpus, with highlighting, a type facet and the access filter done in SQL.
+Not part of ``make test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+from indexer import Access, open_index, rebuild
+from indexer.benchmark import NOW, corpus
+
+PER_ITEM = 100
+TYPES = ("testimony", "poem", "song", "interview", "lecture", "event")
+
+
+def query_mix(items: list[dict], n: int = 200, seed: int = 3) -> list[tuple[str, str, dict]]:
+    """(kind, query, filters): a quarter each of one-word, two-word, phrase and faceted."""
+    rng = random.Random(seed)
+    texts = [s["text"] for item in items[:200] for s in item["transcripts"][0]["segments"]]
+    mix = []
+    for i in range(n):
+        words = rng.choice(texts).split()
+        start = rng.randrange(max(1, len(words) - 2))
+        kind = ("one", "two", "phrase", "facet")[i % 4]
+        if kind == "one":
+            mix.append((kind, words[start], {}))
+        elif kind == "two":
+            mix.append((kind, f"{words[start]} {rng.choice(rng.choice(texts).split())}", {}))
+        elif kind == "phrase":
+            mix.append((kind, f'"{words[start]} {words[start + 1]}"', {}))
+        else:
+            mix.append((kind, words[start], {"type": [rng.choice(TYPES)]}))
+    return mix
+
+
+def percentiles(times: list[float]) -> tuple[float, float]:
+    times = sorted(times)
+    return statistics.median(times) * 1000, times[max(0, int(len(times) * 0.95) - 1)] * 1000
+
+
+# --- Whoosh ---------------------------------------------------------------------------
+
+
+def whoosh_in_process(root: Path, mix) -> list[float]:
+    times = []
+    with open_index(root) as index:
+        index.search("", access=Access.public(NOW))  # open the searcher once, as a server does
+        for _kind, text, filters in mix:
+            started = time.perf_counter()
+            index.search(text, access=Access.public(NOW), filters=filters or None)
+            times.append(time.perf_counter() - started)
+    return times
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def whoosh_http(instance: Path, mix) -> list[float]:
+    """Latency of GET /api/search on the web server exactly as ``archive serve`` starts it."""
+    from archive.supervisor import commands
+
+    env = dict(os.environ, ARCHIVE_INSTANCE=str(instance), ARCHIVE_ADMIN_PASSWORD="benchmark pw")
+    bin_dir = Path(sys.executable).parent
+    subprocess.run([bin_dir / "archive", "init"], env=env, check=True, capture_output=True)
+    port = _free_port()
+    web = [a for a in commands("127.0.0.1", port, {"WORKERS": 2, "THREADS": 8})["web"]]
+    web = [a for a in web if a not in ("--access-logfile", "-")]
+    server = subprocess.Popen(web, env=env, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                conn.request("GET", "/api/search?q=")
+                conn.getresponse().read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        for _ in range(4):  # warm both workers' searchers
+            conn.request("GET", "/api/search?q=" + urllib.parse.quote(mix[0][1]))
+            conn.getresponse().read()
+        times = []
+        for _kind, text, filters in mix:
+            params = {"q": text, **{k: v[0] for k, v in filters.items()}}
+            started = time.perf_counter()
+            conn.request("GET", "/api/search?" + urllib.parse.urlencode(params))
+            response = conn.getresponse()
+            response.read()
+            times.append(time.perf_counter() - started)
+            assert response.status == 200, response.status
+        return times
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+# --- SQLite FTS5 ----------------------------------------------------------------------
+
+
+def fts5_build(path: Path, items: list[dict]) -> float:
+    db = sqlite3.connect(path)
+    started = time.perf_counter()
+    db.executescript(
+        """
+        CREATE TABLE items(id INTEGER PRIMARY KEY, identifier TEXT, type TEXT, access TEXT,
+                           status TEXT, embargo TEXT, title TEXT);
+        CREATE VIRTUAL TABLE segments USING fts5(
+            text, item UNINDEXED, start UNINDEXED, restricted UNINDEXED,
+            tokenize = "unicode61 remove_diacritics 2");
+        """
+    )
+    for number, item in enumerate(items):
+        embargo = item["embargo_until"].isoformat() if item["embargo_until"] else ""
+        db.execute(
+            "INSERT INTO items VALUES (?,?,?,?,?,?,?)",
+            (number, item["identifier"], item["type"], item["access"], item["status"], embargo,
+             item["title"]),
+        )  # fmt: skip
+        db.executemany(
+            "INSERT INTO segments(text, item, start, restricted) VALUES (?,?,?,?)",
+            [
+                (s["text"], number, s["start"], int(s["restricted"]))
+                for s in item["transcripts"][0]["segments"]
+            ],
+        )
+    db.commit()
+    db.close()
+    return time.perf_counter() - started
+
+
+def fts5_match(text: str) -> str:
+    """Plain words OR'ed (as our search ranks all-words first), phrases kept."""
+    if text.startswith('"'):
+        return text
+    return " OR ".join('"' + word.replace('"', "") + '"' for word in text.split())
+
+
+VISIBLE = "i.status = 'published' AND i.access = 'public' AND (i.embargo = '' OR i.embargo <= ?)"
+
+
+def fts5_queries(path: Path, mix) -> list[float]:
+    db = sqlite3.connect(path)
+    now = NOW.isoformat()
+    times = []
+    for _kind, text, filters in mix:
+        started = time.perf_counter()
+        match = fts5_match(text)
+        type_clause, params = "", [match, now]
+        if filters.get("type"):
+            type_clause, params = " AND i.type = ?", [match, now, filters["type"][0]]
+        # bm25() cannot be used under an aggregate: collect the matches first, then group
+        db.execute("DROP TABLE IF EXISTS temp.m")
+        db.execute(
+            "CREATE TEMP TABLE m AS SELECT item, bm25(segments) AS rank FROM segments "
+            "WHERE segments MATCH ? AND restricted = 0",
+            (match,),
+        )
+        base = f"FROM m JOIN items i ON i.id = m.item WHERE {VISIBLE}{type_clause}"
+        params = params[1:]
+        page = db.execute(
+            f"SELECT m.item, min(m.rank) AS best {base} GROUP BY m.item ORDER BY best LIMIT 20",
+            params,
+        ).fetchall()
+        db.execute(f"SELECT count(DISTINCT m.item) {base}", params).fetchone()
+        db.execute(
+            f"SELECT i.type, count(DISTINCT m.item) {base} GROUP BY i.type", params
+        ).fetchall()
+        for item_id, _rank in page:
+            db.execute(
+                "SELECT start, highlight(segments, 0, '<mark>', '</mark>') FROM segments "
+                "WHERE segments MATCH ? AND item = ? AND restricted = 0 ORDER BY rank LIMIT 3",
+                (match, item_id),
+            ).fetchall()
+        times.append(time.perf_counter() - started)
+    db.close()
+    return times
+
+
+# --- the run ----------------------------------------------------------------------------
+
+
+def run(size: int, procs: int, out) -> None:
+    items = list(corpus(max(1, size // PER_ITEM), PER_ITEM))
+    segments = sum(len(i["transcripts"][0]["segments"]) for i in items)
+    mix = query_mix(items)
+    with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
+        instance = Path(tmp) / "instance"
+        root = instance / "index"
+        started = time.perf_counter()
+        rebuild(root, items, procs=procs)
+        whoosh_build = time.perf_counter() - started
+        fts_build = fts5_build(Path(tmp) / "fts.db", items)
+        del items
+        local = percentiles(whoosh_in_process(root, mix))
+        over_http = percentiles(whoosh_http(instance, mix))
+        fts = percentiles(fts5_queries(Path(tmp) / "fts.db", mix))
+    print(f"\n{segments:,} segments ({segments // PER_ITEM:,} items), {len(mix)} queries", file=out)
+    print(f"  {'':28}{'index seg/s':>12}{'build s':>9}{'p50 ms':>9}{'p95 ms':>9}", file=out)
+    print(f"  {'Whoosh, in-process':28}{segments / whoosh_build:12,.0f}{whoosh_build:9.1f}"
+          f"{local[0]:9.1f}{local[1]:9.1f}", file=out)  # fmt: skip
+    print(f"  {'Whoosh, HTTP /api/search':28}{'':12}{'':9}{over_http[0]:9.1f}{over_http[1]:9.1f}",
+          file=out)  # fmt: skip
+    print(f"  {'SQLite FTS5':28}{segments / fts_build:12,.0f}{fts_build:9.1f}{fts[0]:9.1f}{fts[1]:9.1f}",
+          file=out)  # fmt: skip
+    print(f"  ratio Whoosh/FTS5: build {whoosh_build / fts_build:.1f}x, p95 in-process "
+          f"{local[1] / fts[1]:.1f}x, p95 HTTP {over_http[1] / fts[1]:.1f}x", file=out)  # fmt: skip
+    out.flush()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 200_000])
+    parser.add_argument("--procs", type=int, default=2, help="Whoosh writer processes")
+    options = parser.parse_args()
+    print("goal: p95 <= 50 ms over HTTP at 200k segments; full rebuild of 200k < 120 s")
+    for size in options.sizes:
+        run(size, options.procs, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
