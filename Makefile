@@ -45,6 +45,7 @@ eval: setup
 
 bench: setup
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/search.py
 
 # Re-extract the interface strings and merge them into every catalog; compile them.
 translations: setup

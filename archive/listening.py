@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from markupsafe import escape
 from werkzeug.datastructures import Headers
 
@@ -338,7 +339,7 @@ def citation(page: ListeningPage) -> str:
     an identifier or a link keeps its shape inside Arabic text and an Arabic name inside English.
     """
     item, rtl = page.item, direction(page.lang) == "rtl"
-    comma = _(", ")
+    comma = pgettext("list separator", ", ")
     names = [
         isolate(name.text, rtl)
         for role, people in page.credits

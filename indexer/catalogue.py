@@ -99,7 +99,9 @@ class LeafCache:
             items[docnum] = ItemInfo.from_stored(reader.stored_fields(docnum)["info"], labels)
         for docnum in _docs(reader, "vocab"):
             vocab[docnum] = VocabInfo(**reader.stored_fields(docnum)["vocab"])
-        leaf = Leaf(items, labels, vocab)
+        # The transcript is in every query and long: read its lengths at once (others as met).
+        lengths = {d: reader.doc_field_length(d, "transcript", 1) for d in items}
+        leaf = Leaf(items, labels, vocab, {"transcript": lengths})
         with self._lock:
             self._leaves[segid] = leaf
         return leaf

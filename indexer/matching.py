@@ -18,7 +18,7 @@ from whoosh import formats
 from whoosh import query as wq
 
 B, K1 = 0.75, 1.2  # BM25F's parameters, Whoosh's defaults
-CACHE_POSTINGS = 400_000  # documents the leaves cached per searcher may hold in all
+CACHE_POSTINGS = 150_000  # scores the cache of one searcher may hold (~15 MB)
 
 
 class ScoreCache:
