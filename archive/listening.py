@@ -21,7 +21,6 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from markupsafe import escape
-from werkzeug.datastructures import Headers
 
 from archive import rights
 from archive.access import can_edit, can_view
@@ -60,6 +59,14 @@ class Localized:
     def dir(self) -> str:
         return direction(self.lang)
 
+    @staticmethod
+    def clock(seconds: float | None) -> str:
+        return clock(seconds)
+
+    @staticmethod
+    def seconds(seconds: float) -> str:
+        return seconds_param(seconds)
+
 
 def localized(arabic: str, english: str, lang: str) -> Localized | None:
     """The value to show in interface language ``lang``: Arabic first for ar, else English first.
@@ -67,11 +74,8 @@ def localized(arabic: str, english: str, lang: str) -> Localized | None:
     Its language is told by its script, whichever field holds it.
     """
     arabic, english = (arabic or "").strip(), (english or "").strip()
-    order = [(arabic, "ar"), (english, "en")]
-    for text, _field in order if lang == "ar" else reversed(order):
-        if text:
-            return Localized(text, script_language(text))
-    return None
+    text = (arabic or english) if lang == "ar" else (english or arabic)
+    return Localized(text, script_language(text)) if text else None
 
 
 def script_language(text: str) -> str:
@@ -116,7 +120,8 @@ class TranscriptView:
 
     @property
     def timed(self) -> bool:
-        return any(p.start is not None for p in self.passages)
+        """Has times this visitor may have as WebVTT (withheld passages are left out of it)."""
+        return any(p.start is not None and not p.withheld for p in self.passages)
 
 
 @dataclass
@@ -173,6 +178,14 @@ class ListeningPage:
     @property
     def dir(self) -> str:
         return direction(self.lang)
+
+    @staticmethod
+    def clock(seconds: float | None) -> str:
+        return clock(seconds)
+
+    @staticmethod
+    def seconds(seconds: float) -> str:
+        return seconds_param(seconds)
 
     @property
     def languages(self) -> list[tuple[str, str]]:
@@ -308,14 +321,14 @@ def date_label(value: str) -> str:
     return value
 
 
-def clock(seconds: float | None, *, hours: bool = False) -> str:
-    """'1:05' (or '0:01:05' with ``hours``, or past an hour): a time within a recording."""
+def clock(seconds: float | None) -> str:
+    """A time within a recording: '1:05', and '1:02:05' past an hour."""
     if seconds is None or not math.isfinite(seconds):
         return ""
     whole = int(seconds)
     h, rest = divmod(whole, 3600)
     m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if hours or h else f"{m}:{s:02d}"
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 def seconds_param(seconds: float) -> str:
@@ -500,22 +513,11 @@ def open_graph(page: ListeningPage) -> list[tuple[str, str]]:
     return tags
 
 
-class _FrameableHeaders(Headers):
-    """Response headers that decline the app's default X-Frame-Options (see :func:`frameable`)."""
-
-    def setdefault(self, key: str, default: Any = None) -> Any:
-        if key.lower() == "x-frame-options":
-            return None
-        return super().setdefault(key, default)
-
-
 def frameable(response):
     """Let any site frame this response: no X-Frame-Options, CSP ``frame-ancestors *``.
 
-    The app adds ``X-Frame-Options: SAMEORIGIN`` to every response with ``setdefault`` after
-    the view returns; these headers decline that one default, and the CSP set here stays.
+    ``archive.web`` adds ``X-Frame-Options: SAMEORIGIN`` to every response but the embed.
     """
-    response.headers = _FrameableHeaders(response.headers)
     response.headers.pop("X-Frame-Options", None)
     response.headers["Content-Security-Policy"] = EMBED_CSP
     return response

@@ -41,7 +41,9 @@ def serve(host: str, port: int, server: dict) -> int:
     def stop(signum, _frame):
         stopping.append(signum)
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    }
     try:
         while not stopping and all(child.poll() is None for child in children.values()):
             time.sleep(0.2)

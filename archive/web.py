@@ -49,7 +49,8 @@ def init_app(app: Flask) -> None:
             response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if request.endpoint != "web.embed":  # the embed is made to be framed elsewhere
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; media-src 'self'; "

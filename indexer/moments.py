@@ -119,7 +119,7 @@ def _segment(searcher, docnum: int, identifier: str, layout: dict, number: int) 
     identifier if that ever failed.
     """
     guess = docnum - layout["segments"] + number
-    if guess >= 0:
+    if guess >= 0 and not searcher.reader().is_deleted(guess):  # an old version is deleted
         segment = searcher.stored_fields(guess).get("segment")
         if segment and segment["identifier"] == identifier and segment["number"] == number:
             return segment

@@ -99,6 +99,23 @@ def test_update_removes_items_in_the_same_commit(index):
     assert index.item_identifiers() == set() and index.doc_count() == 0
 
 
+def test_an_access_change_is_a_reindex_of_one_item(index):
+    index.update([item("A-1", "قال السجان زنبرك"), item("B-2", "زنبرك")])
+    assert sorted(found(index, "زنبرك")) == ["A-1", "B-2"]
+    index.update([item("A-1", "قال السجان زنبرك", access="staff")])
+    assert found(index, "زنبرك") == ["B-2"]
+    assert sorted(found(index, "زنبرك", Access.staff(NOW))) == ["A-1", "B-2"]
+    restricted = item("B-2", "زنبرك")
+    restricted["transcripts"][0]["segments"][0]["restricted"] = True
+    index.update([restricted])
+    assert found(index, "زنبرك") == []  # the old, open version of the segment is gone
+    hits = index.search("زنبرك", access=Access.staff(NOW)).results
+    assert sorted(h["text"] for r in hits for h in r["hits"]) == [
+        "<mark>زنبرك</mark>",
+        "قال السجان <mark>زنبرك</mark>",
+    ]
+
+
 def test_an_item_without_segments_is_found_by_its_metadata(index):
     index.update([item("A-1", title="قصيدة الحرية", transcripts=[])])
     result = index.search("الحريه", access=Access.public(NOW))

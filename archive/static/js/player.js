@@ -331,6 +331,7 @@
         .catch(() => {});
       new ResizeObserver(() => this.draw()).observe(canvas);
       canvas.addEventListener("pointerdown", (event) => {
+        if (!this.peaks) return;
         const box = canvas.getBoundingClientRect();
         const fraction = Math.min(Math.max((event.clientX - box.left) / box.width, 0), 1);
         player.seek(fraction * this.duration(), !player.media.paused);
@@ -380,22 +381,22 @@
       if (width !== this.width) {
         this.width = width;
         this.bars = this.measure(width);
+        const style = getComputedStyle(canvas);
+        this.played = style.getPropertyValue("--played").trim() || "#7a1f1f";
+        this.unplayed = style.getPropertyValue("--unplayed").trim() || "#b9b4aa";
       }
       if (canvas.width !== Math.round(width * ratio)) canvas.width = Math.round(width * ratio);
       if (canvas.height !== Math.round(height * ratio)) canvas.height = Math.round(height * ratio);
       const context = canvas.getContext("2d");
       context.setTransform(ratio, 0, 0, ratio, 0, 0);
       context.clearRect(0, 0, width, height);
-      const style = getComputedStyle(canvas);
-      const played = style.getPropertyValue("--played").trim() || "#7a1f1f";
-      const unplayed = style.getPropertyValue("--unplayed").trim() || "#b9b4aa";
       const now = time !== undefined ? time : this.player.media.currentTime;
       const edge = (now / this.duration()) * width;
       const middle = height / 2;
       this.bars.forEach((value, bar) => {
         const x = bar * 3;
         const h = Math.max(1, value * (height - 4));
-        context.fillStyle = x < edge ? played : unplayed;
+        context.fillStyle = x < edge ? this.played : this.unplayed;
         context.fillRect(x, middle - h / 2, 2, h);
       });
     }
