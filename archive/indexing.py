@@ -196,8 +196,12 @@ def reindex(batch: int = 200, procs: int = 1) -> int:
             db.session.expunge_all()
 
     with writer_lock(timeout=600):
+        # Rows up to here are covered by the rebuild; later ones may name items it read
+        # before they changed, so they stay in the outbox and are drained below.
+        covered = db.session.scalar(select(func.max(IndexOutbox.id))) or 0
         count = indexer.rebuild(index_root(), every_item(), procs=procs)
-        db.session.execute(delete(IndexOutbox))
+        db.session.execute(delete(IndexOutbox).where(IndexOutbox.id <= covered))
         db.session.commit()
     current_app.extensions.pop("archive.index", None)
+    sync()
     return count
