@@ -164,7 +164,7 @@ def ingest(files, identifier, title, type_, transcript, language, wait):
         except BaseException:
             db.session.rollback()
             raise
-        start_jobs([done])
+        start_jobs([] if wait else [done])  # --wait runs the job here, not in the worker
         click.echo(f"{path} → {done.item.identifier} ({done.recording.kind}, job {done.job.id})")
         if wait and not _wait_for(done.job.id, path.name):
             failed += 1

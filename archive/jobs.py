@@ -6,7 +6,7 @@ import sys
 import time
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import media
 from archive import audit
@@ -29,14 +29,18 @@ EXTENSIONS = {"audio": ".m4a", "video": ".mp4"}
 @task
 def transcode(job_id: int) -> None:
     """Make a recording's access copy, poster and waveform peaks, reporting progress."""
-    job = db.session.get(Job, job_id)
-    if job is None or job.state == "done":
-        return
-    recording = job.recording
-    job.state, job.progress, job.error = "probing", 0.0, ""
-    job.attempts += 1
-    job.started_at, job.finished_at = utcnow(), None
+    claimed = db.session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == "queued")  # one run per queued job, whoever asks
+        .values(state="probing", progress=0.0, error="", attempts=Job.attempts + 1,
+                started_at=utcnow(), finished_at=None)
+    ).rowcount  # fmt: skip
     db.session.commit()
+    if not claimed:
+        return
+    job = db.session.get(Job, job_id)
+    db.session.refresh(job)
+    recording = job.recording
     settings = current_app.config["MEDIA"]
     timeout = settings["TRANSCODE_TIMEOUT"]
     try:

@@ -23,7 +23,8 @@ def suggest(kind: str):
     q = authority.clean(request.args.get("q", ""))
     if not q:
         return jsonify([])
-    like = f"%{q}%"
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = f"%{escaped}%"
     if kind == "tags":
         found = [t.label for t in authority.suggest_tags(q)]
     elif kind == "people":
@@ -33,9 +34,9 @@ def suggest(kind: str):
             .where(
                 Person.merged_into_id.is_(None),
                 or_(
-                    Person.name.like(like),
-                    Person.name_latin.ilike(like),
-                    PersonName.name.ilike(like),
+                    Person.name.like(like, escape="\\"),
+                    Person.name_latin.ilike(like, escape="\\"),
+                    PersonName.name.ilike(like, escape="\\"),
                 ),
             )
             .distinct()
@@ -45,11 +46,15 @@ def suggest(kind: str):
     elif kind == "collections":
         found = list(
             db.session.scalars(
-                select(Collection.title).where(Collection.title.like(like)).limit(10)
+                select(Collection.title).where(Collection.title.like(like, escape="\\")).limit(10)
             )
         )
     elif kind == "places":
-        found = list(db.session.scalars(select(Place.name).where(Place.name.like(like)).limit(10)))
+        found = list(
+            db.session.scalars(
+                select(Place.name).where(Place.name.like(like, escape="\\")).limit(10)
+            )
+        )
     else:
         raise NotFound(f"No suggestions for {kind}.")
     return jsonify(found)

@@ -8,7 +8,7 @@
       const row = button.closest("tr");
       const typed = parseFloat(row.querySelector('input[name="start"]').value);
       player.currentTime = Number.isFinite(typed) ? typed : parseFloat(button.dataset.start);
-      player.play();
+      player.play().catch(() => {}); // interrupted or blocked: the button can be pressed again
     });
   });
 })();
