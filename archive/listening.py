@@ -48,11 +48,9 @@ def language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(code.split("-")[0].lower(), code)
 
 
-@dataclass(frozen=True)
-class Localized:
-    """A catalogue value with the language it is written in, for lang= and dir=."""
+class _InLanguage:
+    """Direction and time formatting for things that carry a ``lang``."""
 
-    text: str
     lang: str
 
     @property
@@ -66,6 +64,14 @@ class Localized:
     @staticmethod
     def seconds(seconds: float) -> str:
         return seconds_param(seconds)
+
+
+@dataclass(frozen=True)
+class Localized(_InLanguage):
+    """A catalogue value with the language it is written in, for lang= and dir=."""
+
+    text: str
+    lang: str
 
 
 def localized(arabic: str, english: str, lang: str) -> Localized | None:
@@ -152,7 +158,7 @@ class Listening:
 
 
 @dataclass
-class ListeningPage:
+class ListeningPage(_InLanguage):
     item: Item
     lang: str
     staff: bool
@@ -174,18 +180,6 @@ class ListeningPage:
     embed_code: str = ""
     structured_data: dict[str, Any] | None = None
     open_graph: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def dir(self) -> str:
-        return direction(self.lang)
-
-    @staticmethod
-    def clock(seconds: float | None) -> str:
-        return clock(seconds)
-
-    @staticmethod
-    def seconds(seconds: float) -> str:
-        return seconds_param(seconds)
 
     @property
     def languages(self) -> list[tuple[str, str]]:
