@@ -46,6 +46,7 @@ eval: setup
 bench: setup
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/search.py
+	benchmarks/http.sh
 
 # Re-extract the interface strings and merge them into every catalog; compile them.
 translations: setup
