@@ -117,7 +117,7 @@ def test_page_shows_the_item_its_people_and_its_transcript(client, published):
     for value in ("<bdi>1988-04</bdi>", "غزة", "سجن نفحة", "الزيارة", "العائلة", "شهادات الأسرى"):
         assert value in page
     assert 'href="https://creativecommons.org/licenses/by-nc/4.0/" rel="license"' in page
-    assert "Creative Commons Attribution-NonCommercial 4.0" in page
+    assert "رخصة المشاع الإبداعي" in page  # the licence named in the page language
     # The player: access copy, waveform peaks, and the transcripts as WebVTT tracks.
     recording = published["recording"]
     assert f'<audio class="media" id="rec-{recording}-media"' in page
