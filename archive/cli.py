@@ -339,3 +339,18 @@ def export(csv_file: Path):
 
     count = export_csv(csv_file)
     click.echo(f"Exported {count} item(s) to {csv_file}.")
+
+
+@main.command()
+@with_appcontext
+def fixity():
+    """Re-verify every stored original against its recorded SHA-256 (exit 1 on any problem)."""
+    from archive.fixity import check_all
+
+    report = check_all(echo=lambda line: click.echo(line, err=True))
+    click.echo(
+        f"Checked {report.checked} original(s): {report.ok} intact, "
+        f"{len(report.mismatched)} changed, {len(report.missing)} missing."
+    )
+    if report.problems:
+        fail(f"{len(report.problems)} original(s) failed the fixity check: {report.problems[0]}")

@@ -405,6 +405,22 @@ class AuditEvent(db.Model):
     user: Mapped[User | None] = relationship()
 
 
+class FixityCheck(db.Model):
+    """One re-verification of a stored original against its recorded SHA-256."""
+
+    __tablename__ = "fixity_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    media_file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("media_files.id", ondelete="SET NULL"), default=None, index=True
+    )
+    relpath: Mapped[str] = mapped_column(Text)
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # ok | mismatch | missing
+    expected: Mapped[str] = mapped_column(String(64))
+    actual: Mapped[str] = mapped_column(String(64), default="")
+
+
 class IndexOutbox(db.Model):
     """'Index this item' rows, written in the same transaction as the change."""
 

@@ -10,10 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask, current_app
-from huey import RedisHuey, SqliteHuey
+from huey import RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
 
 TASKS: dict[str, Callable] = {}
+PERIODIC: dict[str, tuple[Callable, dict]] = {}
 
 
 def task(fn: Callable) -> Callable:
@@ -22,7 +23,18 @@ def task(fn: Callable) -> Callable:
     return fn
 
 
+def periodic(name: str, **schedule: str) -> Callable:
+    """Register a function the worker runs on a crontab schedule (minute=, hour=, ...)."""
+
+    def register(fn: Callable) -> Callable:
+        PERIODIC[name] = (fn, schedule)
+        return fn
+
+    return register
+
+
 def init_app(app: Flask) -> None:
+    import archive.fixity  # noqa: F401  (registers the periodic tasks)
     import archive.jobs  # noqa: F401  (registers the tasks)
 
     settings = app.config["QUEUE"]
@@ -33,6 +45,8 @@ def init_app(app: Flask) -> None:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         huey = SqliteHuey("archive", filename=url or str(Path(app.instance_path) / "queue.db"))
     handles = {name: huey.task(name=name)(_in_app_context(app, fn)) for name, fn in TASKS.items()}
+    for name, (fn, schedule) in PERIODIC.items():
+        huey.periodic_task(crontab(**schedule), name=name)(_in_app_context(app, fn))
     app.extensions["huey"] = huey
     app.extensions["huey_tasks"] = handles
 
