@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -20,6 +21,7 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from archive import throttle
 from archive.db import db
 from archive.models import User
 from archive.users import find_user
@@ -86,14 +88,28 @@ def safe_next(target: str | None) -> str | None:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "POST":
-        user = find_user(request.form.get("email", ""))
+        email = request.form.get("email", "")
+        address = request.remote_addr or "unknown"
+        wait = throttle.wait_seconds(email, address)
+        if wait:
+            minutes = max(1, round(wait / 60))
+            flash(
+                _("Too many failed logins: try again in %(minutes)s minutes.", minutes=minutes),
+                "error",
+            )
+            response = current_app.make_response((render_template("login.html"), 429))
+            response.headers["Retry-After"] = str(wait)
+            return response
+        user = find_user(email)
         if (
             user is not None
             and user.active
             and user.check_password(request.form.get("password", ""))
         ):
+            throttle.record(email, address, success=True)
             login_user(user, remember=bool(request.form.get("remember")))
             return redirect(safe_next(request.args.get("next")) or url_for("web.home"))
+        throttle.record(email, address, success=False)
         flash(_("Wrong email or password."), "error")
         return render_template("login.html"), 401
     return render_template("login.html")

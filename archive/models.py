@@ -405,6 +405,18 @@ class AuditEvent(db.Model):
     user: Mapped[User | None] = relationship()
 
 
+class LoginAttempt(db.Model):
+    """A login attempt, counted in the database so the limit holds across processes."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    success: Mapped[bool] = mapped_column(default=False)
+
+
 class FixityCheck(db.Model):
     """One re-verification of a stored original against its recorded SHA-256."""
 

@@ -72,6 +72,15 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("SERVER.WORKERS", 2, "gunicorn worker processes started by `archive serve`."),
     Setting("SERVER.THREADS", 8, "Threads per gunicorn worker (long uploads hold one each)."),
+    Setting("AUTH.LOGIN_WINDOW", 900, "Seconds over which failed logins are counted."),
+    Setting(
+        "AUTH.LOGIN_LIMIT_ACCOUNT", 5, "Failed logins to one account in the window before it waits."
+    ),
+    Setting(
+        "AUTH.LOGIN_LIMIT_ADDRESS",
+        20,
+        "Failed logins from one address in the window before it waits.",
+    ),
     Setting("INDEX.DIR", "", "Folder of the Whoosh search index; empty means <instance>/index."),
 )
 
