@@ -14,6 +14,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterable
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from secrets import token_hex
@@ -173,10 +174,8 @@ class Index:
 
     def _close_view(self) -> None:
         if self._view is not None:
-            try:
+            with suppress(Exception):  # its files may be gone already
                 self._view.searcher.close()
-            except Exception:  # its files may be gone already
-                pass
         self._view = self._ix = self._folder = None
 
 
@@ -321,7 +320,5 @@ def _add(writer, docs: list[dict]) -> None:
 
 
 def _cancel(writer) -> None:
-    try:
+    with suppress(Exception):  # the folder may be gone; the lock is released either way
         writer.cancel()
-    except Exception:  # the folder may be gone; the lock is released either way
-        pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -136,12 +137,10 @@ def test_serve_runs_web_and_worker_and_stops_on_sigint(env, tmp_path):
         deadline = time.monotonic() + 60
         page = None
         while time.monotonic() < deadline:
-            try:
+            with contextlib.suppress(OSError):  # not listening yet
                 page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read()
                 if query(env, "select state from jobs") == [("done",)]:
                     break
-            except OSError:
-                pass
             time.sleep(0.3)
         output = (tmp_path / "serve.log").read_text()
         assert page is not None and b'dir="rtl"' in page, output
