@@ -51,6 +51,11 @@ class User(UserMixin, db.Model):
     approved: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What a researcher told us when registering, and who approved them.
+    affiliation: Mapped[str] = mapped_column(Text, default="")
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    approved_at: Mapped[datetime | None] = mapped_column(default=None)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
@@ -97,6 +102,15 @@ class Item(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The narrator's release (consent): the signed form, its date, what it allows.
+    release_reference: Mapped[str] = mapped_column(Text, default="")  # e.g. "Form 2024/017"
+    release_date: Mapped[str] = mapped_column(String(40), default="")  # as written, like date
+    release_access: Mapped[str] = mapped_column(
+        String(20), default=""
+    )  # most open level allowed: public | researchers | staff; "" = no release recorded
+    release_restriction: Mapped[str] = mapped_column(Text, default="")  # what the narrator asked
+    withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)
+    withdrawn_reason: Mapped[str] = mapped_column(Text, default="")
 
     recordings: Mapped[list[Recording]] = relationship(
         back_populates="item", order_by="Recording.position", cascade="all, delete-orphan"
@@ -403,6 +417,27 @@ class AuditEvent(db.Model):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
 
     user: Mapped[User | None] = relationship()
+
+
+class AccessRequest(db.Model):
+    """A researcher asks to hear one item, saying why; an admin grants (until a date) or refuses."""
+
+    __tablename__ = "access_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending|granted|refused
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)  # end of a grant
+    note: Mapped[str] = mapped_column(Text, default="")  # the admin's answer
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    item: Mapped[Item] = relationship()
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
 
 class LoginAttempt(db.Model):
