@@ -426,7 +426,12 @@ class AccessRequest(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    # The identifier as the researcher typed it: kept whether or not such an item exists, so a
+    # request never tells them which identifiers exist (the admin sees the item, if any).
+    identifier: Mapped[str] = mapped_column(String(64), default="")
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("items.id", ondelete="SET NULL"), default=None, index=True
+    )
     reason: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(20), default="pending")  # pending|granted|refused
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -436,7 +441,7 @@ class AccessRequest(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")  # the admin's answer
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
-    item: Mapped[Item] = relationship()
+    item: Mapped[Item | None] = relationship()
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
 
