@@ -74,10 +74,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
 
-    from archive import auth, queue, web
+    from archive import auth, page_cache, queue, web
     from archive.db import db
 
     db.init_app(app)
+    page_cache.install()
     auth.init_app(app)
     queue.init_app(app)
     web.init_app(app)

@@ -54,7 +54,8 @@ class Auth:
 
     def csrf(self, path: str = "/login") -> str:
         page = self.client.get(path).get_data(as_text=True)
-        return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        found = re.search(r'name="csrf[-_]token" (?:content|value)="([^"]+)"', page)
+        return found.group(1)
 
     def login(self, email: str = "archivist@example.org", password: str = PASSWORD):
         token = self.csrf()

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
 
-from archive import browse
+from archive import browse, page_cache
 
 bp = Blueprint("browse", __name__)
 
@@ -35,6 +35,7 @@ def home_shelves() -> dict:
 
 
 @bp.get("/browse")
+@page_cache.for_anonymous
 def index():
     return render_template(
         "browse/index.html",
@@ -49,11 +50,13 @@ def index():
 
 
 @bp.get("/browse/types")
+@page_cache.for_anonymous
 def types():
     return render_template("browse/types.html", types=browse.type_counts(current_user))
 
 
 @bp.get("/browse/decades")
+@page_cache.for_anonymous
 def decades():
     return render_template("browse/decades.html", decades=browse.decade_counts(current_user))
 
@@ -62,18 +65,21 @@ def decades():
 @bp.get("/browse/tags", defaults={"kind": "tags"}, endpoint="tags")
 @bp.get("/browse/places", defaults={"kind": "places"}, endpoint="places")
 @bp.get("/collections", defaults={"kind": "collections"}, endpoint="collections")
+@page_cache.for_anonymous
 def subjects(kind: str):
     listing, counts = browse.subjects(kind, current_user, lang=_lang(), **_page())
     return render_template("browse/subjects.html", kind=kind, listing=listing, counts=counts)
 
 
 @bp.get("/types/<code>")
+@page_cache.for_anonymous
 def type_page(code: str):
     listing = browse.items_of_type(code, current_user, **_page())
     return render_template("browse/listing.html", kind="type", value=code, listing=listing)
 
 
 @bp.get("/decades/<int:decade>")
+@page_cache.for_anonymous
 def decade_page(decade: int):
     listing = browse.items_of_decade(decade, current_user, **_page())
     return render_template("browse/listing.html", kind="decade", value=decade, listing=listing)
@@ -82,6 +88,7 @@ def decade_page(decade: int):
 @bp.get("/tags/<int:record_id>", defaults={"kind": "tags"}, endpoint="tag")
 @bp.get("/places/<int:record_id>", defaults={"kind": "places"}, endpoint="place")
 @bp.get("/collections/<int:record_id>", defaults={"kind": "collections"}, endpoint="collection")
+@page_cache.for_anonymous
 def subject_page(kind: str, record_id: int):
     record = browse.get_subject(kind, record_id, current_user)
     listing = browse.items_of(kind, record, current_user, **_page())
@@ -91,5 +98,6 @@ def subject_page(kind: str, record_id: int):
 
 
 @bp.get("/figures")
+@page_cache.for_anonymous
 def figures():
     return render_template("figures.html", figures=browse.figures(current_user))

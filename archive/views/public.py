@@ -15,7 +15,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_login import current_user
 
-from archive import browse, items, listening, transcripts
+from archive import browse, items, listening, page_cache, transcripts
 from archive.access import can_edit
 from archive.models import CREDIT_ROLES, Item
 from archive.transcript_formats import TranscriptFormatError, to_text, to_webvtt
@@ -24,6 +24,7 @@ bp = Blueprint("web", __name__)
 
 
 @bp.get("/")
+@page_cache.for_anonymous
 def home():
     page = request.args.get("page", 1, type=int)
     per_page = _config_per_page()
@@ -32,6 +33,7 @@ def home():
 
 
 @bp.get("/items/<identifier>")
+@page_cache.for_anonymous
 def item(identifier: str):
     """The listening page: player, transcript, description, citation and sharing."""
     found = items.get_item(identifier, current_user)
@@ -41,6 +43,7 @@ def item(identifier: str):
 
 
 @bp.get("/embed/<identifier>")
+@page_cache.for_anonymous
 def embed(identifier: str):
     """The player and transcript alone, for an <iframe> on any site."""
     found = items.get_item(identifier, current_user)
@@ -52,6 +55,7 @@ def embed(identifier: str):
 
 
 @bp.get("/people/<int:person_id>")
+@page_cache.for_anonymous
 def person(person_id: int):
     """A person's page: their biography and every item they are in that the visitor may see,
     by role, a page at a time; not found when the visitor may see none of their items."""
