@@ -36,7 +36,7 @@ CAPACITY = 512  # pages per process; a page is ~15 kB
 
 UNKEPT_HEADERS = {"Set-Cookie", "Content-Length"}
 
-_pages: OrderedDict[tuple, tuple[tuple, datetime | None, bytes, list]] = OrderedDict()
+_pages: OrderedDict[tuple, tuple[bytes, datetime | None, bytes, list]] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -45,7 +45,7 @@ def stamp_path(instance: str | os.PathLike) -> Path:
 
 
 def bump(instance: str | os.PathLike) -> None:
-    """Tell every process that the catalogue changed (a new file, so a new inode and mtime)."""
+    """Tell every process that the catalogue changed: new random bytes, replaced atomically."""
     path = stamp_path(instance)
     if not path.parent.is_dir():
         return
@@ -54,12 +54,11 @@ def bump(instance: str | os.PathLike) -> None:
     os.replace(temporary, path)
 
 
-def version(instance: str | os.PathLike) -> tuple:
+def version(instance: str | os.PathLike) -> bytes:
     try:
-        info = os.stat(stamp_path(instance))
+        return stamp_path(instance).read_bytes()
     except FileNotFoundError:
-        return (0, 0)
-    return (info.st_ino, info.st_mtime_ns, info.st_size)
+        return b""
 
 
 _installed = False
