@@ -104,6 +104,79 @@ def users_create(email: str, role: str):
     click.echo(f"Created {user.email} ({user.role}).")
 
 
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the accounts as JSON.")
+@with_appcontext
+def users_list(as_json: bool):
+    """List the accounts, researchers waiting for approval first."""
+    from archive import accounts
+
+    rows = [accounts.to_dict(user) for user in accounts.list_users()]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    for row in rows:
+        state = "inactive" if not row["active"] else "pending" if row["pending"] else "active"
+        affiliation = f"  {row['affiliation']}" if row["affiliation"] else ""
+        click.echo(f"{row['email']:<40} {row['role']:<10} {state:<8} {row['name']}{affiliation}")
+
+
+def _account_change(operation, email: str, *args) -> None:
+    """Run one operation of ``archive.accounts`` on the account ``email`` (as no one: the CLI)."""
+    from archive import accounts
+
+    try:
+        user = accounts.by_email(email)
+        operation(user, *args, by=None)
+    except ArchiveError as exc:
+        fail(str(exc))
+
+
+@users.command("approve")
+@click.argument("email")
+@with_appcontext
+def users_approve(email: str):
+    """Approve a researcher's registration."""
+    from archive import accounts
+
+    _account_change(accounts.approve, email)
+    click.echo(f"Approved {email.strip().lower()}.")
+
+
+@users.command("role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+@with_appcontext
+def users_role(email: str, role: str):
+    """Give an account another role."""
+    from archive import accounts
+
+    _account_change(accounts.set_role, email, role)
+    click.echo(f"{email.strip().lower()} is now {role}.")
+
+
+@users.command("deactivate")
+@click.argument("email")
+@with_appcontext
+def users_deactivate(email: str):
+    """Stop an account from logging in (its open sessions end too)."""
+    from archive import accounts
+
+    _account_change(accounts.deactivate, email)
+    click.echo(f"Deactivated {email.strip().lower()}.")
+
+
+@users.command("activate")
+@click.argument("email")
+@with_appcontext
+def users_activate(email: str):
+    """Let a deactivated account log in again."""
+    from archive import accounts
+
+    _account_change(accounts.activate, email)
+    click.echo(f"Activated {email.strip().lower()}.")
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--identifier", help="Accession number of the new item (one FILE only).")
@@ -384,3 +457,14 @@ def restore(src: Path):
     except ArchiveError as exc:
         fail(str(exc))
     click.echo(f"Restored {counts['items']} item(s) and {counts['files']} file(s) from {src}.")
+
+
+def _add_lifecycle_commands() -> None:
+    """withdraw, reinstate, delete, derivatives and transcripts (archive/cli_lifecycle.py)."""
+    from archive.cli_lifecycle import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_add_lifecycle_commands()

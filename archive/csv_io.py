@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from archive import audit, authority, indexing, items, storage, transcripts
+from archive import audit, authority, consent, indexing, items, storage, transcripts
 from archive.db import db
 from archive.errors import ArchiveError
 from archive.ingest import Ingested, abandon, ingest, start_jobs
@@ -36,8 +36,9 @@ from archive.transcript_formats import ParsedSegment, to_text, to_webvtt
 COLUMNS = (
     "identifier", "type", "title", "title_en", "description", "description_en", "language",
     "date", "place", "prisons", "narrators", "interviewers", "poets", "performers", "composers",
-    "translators", "tags", "collections", "access", "status", "rights", "download", "notes",
-    "transcript", "transcript_language", "media",
+    "translators", "tags", "collections", "access", "embargo_until", "status", "rights",
+    "download", "notes", "release_reference", "release_date", "release_access",
+    "release_restriction", "transcript", "transcript_language", "media",
 )  # fmt: skip
 LIST_COLUMNS = ("prisons", *items.ROLE_FIELDS, "tags", "collections")
 OWN_COLUMNS = (
@@ -299,6 +300,7 @@ def _check_row(
         if value is not None and (item is None or getattr(item, name) != value):
             row.changes[name] = value
     _check_title(row)
+    consent.cap(item, dict(row.changes))  # refuses an access the release does not allow
     if "status" in cells:
         row.status = _status(cells["status"], item)
     if cells.get("transcript", "").strip():
@@ -330,7 +332,7 @@ def _field_value(column: str, cell: str, item: Item | None) -> Any:
     """The value to store for a plain column; None to keep the item's value (or default)."""
     if column in KEPT_WHEN_EMPTY and not cell.strip():
         return None
-    if column in ("type", "access", "rights", "date", "language", "download"):
+    if column in ("type", "access", "rights", "date", "language", "download", "release_access"):
         cell = cell.strip()  # codes; text columns are kept as written
     return items.check_field(FIELD_OF.get(column, column), cell)
 
@@ -604,6 +606,7 @@ def _export_row(item: Item) -> dict[str, str]:
         language=item.languages,
         status=item.status,
         download="yes" if item.download else "no",
+        embargo_until=item.embargo_until.strftime("%Y-%m-%d") if item.embargo_until else "",
         prisons=SEPARATOR.join(place.name for place in item.prisons),
         tags=SEPARATOR.join(tag.label for tag in item.tags),
         collections=SEPARATOR.join(c.title for c in item.collections),

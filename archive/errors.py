@@ -9,6 +9,10 @@ class NotFound(ArchiveError):
     """No such item, recording or job."""
 
 
+class Gone(ArchiveError):
+    """The item was withdrawn: 410 Gone for everyone but staff."""
+
+
 class DuplicateMedia(ArchiveError):
     """The same bytes are already in the archive."""
 

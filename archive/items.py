@@ -8,25 +8,32 @@ from typing import Any
 
 from sqlalchemy import select
 
-from archive import audit, authority, indexing, rights
-from archive.access import can_view, visible_filter
+from archive import audit, authority, consent, indexing, rights
+from archive.access import can_edit, can_view, visible_filter
 from archive.db import db
-from archive.errors import ArchiveError, NotFound
+from archive.errors import ArchiveError, Gone, NotFound
 from archive.models import ACCESS_LEVELS, CREDIT_ROLES, ITEM_TYPES, Credit, Item, User, utcnow
 
 FIELDS = (
     "type", "title", "title_en", "description", "description_en", "languages", "date",
-    "place", "access", "rights", "download", "notes",
+    "place", "access", "rights", "download", "notes", "embargo_until",
+    "release_reference", "release_date", "release_access", "release_restriction",
 )  # fmt: skip
 ROLE_FIELDS = {f"{role}s": role for role in CREDIT_ROLES}  # "narrators" -> "narrator"
 LIST_FIELDS = ("tags", "collections", "prisons", *ROLE_FIELDS)
 DATE_RE = re.compile(r"(?:circa )?(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 LANGUAGE_RE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?")
+DAY_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 def get_item(identifier: str, user: User | None) -> Item:
-    """The item, if ``user`` may see it; NotFound either way otherwise (no existence leak)."""
+    """The item, if ``user`` may see it; NotFound either way otherwise (no existence leak).
+
+    A withdrawn item is Gone (410) for everyone but staff, and says nothing more.
+    """
     item = db.session.scalar(select(Item).where(Item.identifier == identifier))
+    if item is not None and item.status == "withdrawn" and not can_edit(user):
+        raise Gone("This item has been withdrawn.")
     if item is None or not can_view(user, item):
         raise NotFound(f"No item {identifier}.")
     return item
@@ -53,6 +60,7 @@ def describe(
     if unknown:
         raise ArchiveError(f"Unknown field(s): {', '.join(sorted(unknown))}.")
     values = {field: check_field(field, changes[field]) for field in FIELDS if field in changes}
+    consent.cap(item, values)  # the access never more open than the narrator's release
     title = values.get("title", item.title)
     title_en = values.get("title_en", item.title_en)
     if not (title or "").strip() and not (title_en or "").strip():
@@ -94,9 +102,15 @@ def check_field(field: str, value: Any) -> Any:
         )
     if field == "rights" and value and rights.statement(value) is None:
         raise ArchiveError(f"Unknown rights statement '{value}'.")
-    if field == "date" and value:
+    if field == "embargo_until":
+        return check_day(value)
+    if field == "release_access":
+        return consent.check_release_access(value)
+    if field in ("date", "release_date") and value:
         value = value.strip()
         check_date(value)
+    if field == "release_reference":
+        value = value.strip()
     if field == "languages":
         codes = [code.strip() for code in value.replace(",", "|").split("|") if code.strip()]
         for code in codes:
@@ -116,6 +130,24 @@ def check_date(value: str) -> None:
         datetime.date(year, month or 1, day or 1)
     except ValueError:
         raise ArchiveError(f"Date '{value}' does not exist.") from None
+
+
+def check_day(value: Any) -> datetime.datetime | None:
+    """An embargo's end: a YYYY-MM-DD date (midnight UTC) or None when empty."""
+    if value is None or isinstance(value, datetime.datetime):
+        return value
+    if isinstance(value, datetime.date):
+        return datetime.datetime(value.year, value.month, value.day)
+    text = str(value).strip()
+    if not text:
+        return None
+    match = DAY_RE.fullmatch(text)
+    try:
+        if match is None:
+            raise ValueError
+        return datetime.datetime(*(int(g) for g in match.groups()))
+    except ValueError:
+        raise ArchiveError(f"Embargo date '{text}' is not a real date YYYY-MM-DD.") from None
 
 
 def _names(value: Any) -> list[str]:
@@ -170,7 +202,10 @@ def create(
 
 def publish(item: Item, *, user: User | None, commit: bool = True) -> Item:
     if item.status == "withdrawn":
-        raise ArchiveError(f"{item.identifier} was withdrawn and cannot be published.")
+        raise ArchiveError(
+            f"{item.identifier} was withdrawn: reinstate it before publishing it again."
+        )
+    consent.check(item)
     if item.status != "published":
         item.status = "published"
         item.published_at = item.published_at or utcnow()

@@ -41,6 +41,10 @@ def transcode(job_id: int) -> None:
     job = db.session.get(Job, job_id)
     db.session.refresh(job)
     recording = job.recording
+    if recording.item.status == "withdrawn":  # a withdrawn item keeps no access copies
+        job.state, job.error, job.finished_at = "failed", "The item was withdrawn.", utcnow()
+        db.session.commit()
+        return
     settings = current_app.config["MEDIA"]
     timeout = settings["TRANSCODE_TIMEOUT"]
     try:
@@ -73,6 +77,13 @@ def transcode(job_id: int) -> None:
         audit.record(
             None, "transcode-failed", recording.item, reindex=False, job=job.id, reason=str(exc)
         )
+        db.session.commit()
+        return
+    db.session.refresh(recording.item)
+    if recording.item.status == "withdrawn":  # withdrawn while this job ran
+        for path in made.values():
+            path.unlink(missing_ok=True)
+        job.state, job.error, job.finished_at = "failed", "The item was withdrawn.", utcnow()
         db.session.commit()
         return
     for role, path in made.items():

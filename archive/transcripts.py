@@ -160,3 +160,49 @@ def for_recording(item: Item, language: str) -> Transcript | None:
     return db.session.scalar(
         select(Transcript).where(Transcript.item_id == item.id, Transcript.language == language)
     )
+
+
+def restrict_transcript(transcript: Transcript, restricted: bool, *, user: User | None) -> bool:
+    """Hide a whole transcript from everyone but staff (or publish it again); True if changed."""
+    restricted = bool(restricted)
+    if transcript.restricted == restricted:
+        return False
+    transcript.restricted = restricted
+    audit.record(
+        user,
+        "restrict-transcript" if restricted else "unrestrict-transcript",
+        transcript.item,
+        transcript=transcript.id,
+        language=transcript.language,
+    )
+    indexing.commit()
+    return True
+
+
+def restrict_segment(segment: Segment, restricted: bool, *, user: User | None) -> bool:
+    """Withhold one passage ("this passage is not published"), or publish it again."""
+    restricted = bool(restricted)
+    if segment.restricted == restricted:
+        return False
+    segment.restricted = restricted
+    transcript = segment.transcript
+    audit.record(
+        user,
+        "restrict-segment" if restricted else "unrestrict-segment",
+        transcript.item,
+        transcript=transcript.id,
+        segment=segment.id,
+        position=segment.position + 1,
+    )
+    indexing.commit()
+    return True
+
+
+def segment_at(transcript: Transcript, number: int) -> Segment:
+    """The transcript's segment ``number``, counting from 1 as the editor shows them."""
+    if number < 1 or number > len(transcript.segments):
+        raise NotFound(
+            f"Transcript {transcript.id} has no segment {number} "
+            f"(it has {len(transcript.segments)})."
+        )
+    return transcript.segments[number - 1]

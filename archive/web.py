@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, g, render_template, request
 from flask_babel import Babel
 
-from archive.errors import NotFound
+from archive.errors import Gone, NotFound
 
 LANGUAGES = ("ar", "en", "fr")
 RTL = {"ar"}
@@ -23,8 +23,10 @@ def select_locale() -> str:
 
 
 def init_app(app: Flask) -> None:
+    from archive.views import accounts as account_views
     from archive.views import authority, manage, media_files, public, search, transcribe
     from archive.views import browse as browse_views
+    from archive.views import withdrawal as withdrawal_views
 
     babel.init_app(app, locale_selector=select_locale, default_locale="ar")
     app.register_blueprint(public.bp)
@@ -34,6 +36,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(transcribe.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(browse_views.bp)
+    app.register_blueprint(account_views.bp)
+    app.register_blueprint(withdrawal_views.bp)
 
     @app.context_processor
     def _direction():
@@ -61,6 +65,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(NotFound)
     def _not_found(exc):
         return render_template("error.html", code=404, message=str(exc)), 404
+
+    @app.errorhandler(Gone)
+    def _gone(exc):  # a plain page: no title, no details of what was withdrawn
+        return render_template("error.html", code=410, message=""), 410
 
     for code in (403, 404, 405, 410, 413):
 

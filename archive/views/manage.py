@@ -170,6 +170,8 @@ def edit(identifier: str):
             flash(str(exc), "error")
             return _edit_page(items.find_item(identifier), form=request.form), 422
         flash(_("Saved."))
+        if changes["access"] and item.access != changes["access"]:
+            flash(_("The access level was lowered to what the narrator's release allows."))
         return redirect(url_for("manage.edit", identifier=item.identifier))
     return _edit_page(item)
 

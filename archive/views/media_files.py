@@ -17,6 +17,9 @@ PUBLIC_ROLES = ("access", "poster", "peaks")
 @bp.get("/media/<int:recording_id>/<role>")
 def media_file(recording_id: int, role: str):
     recording = db.session.get(Recording, recording_id)
+    if recording is not None and recording.item.status == "withdrawn":
+        if not can_edit(current_user):
+            abort(410)
     if recording is None or not can_view(current_user, recording.item):
         abort(404)
     if role not in PUBLIC_ROLES and not (role == "original" and can_edit(current_user)):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -78,3 +78,40 @@ def transcript(identifier: str, transcript_id: int):
         flash(_("Saved."))
         return redirect(request.url)
     return render_template("manage/transcript.html", item=item, transcript=record)
+
+
+@bp.post("/<int:transcript_id>/restrict")
+@staff_required
+def restrict(identifier: str, transcript_id: int):
+    """Hide the whole transcript from everyone but staff, or publish it again."""
+    record = transcripts.get(items.find_item(identifier), transcript_id)
+    restricted = request.form.get("restricted") == "1"
+    if transcripts.restrict_transcript(record, restricted, user=current_user):
+        flash(
+            _("The transcript is now staff only.")
+            if restricted
+            else _("The transcript is published again.")
+        )
+    return redirect(
+        url_for("transcribe.transcript", identifier=identifier, transcript_id=transcript_id)
+    )
+
+
+@bp.post("/<int:transcript_id>/segments/<int:segment_id>/restrict")
+@staff_required
+def restrict_segment(identifier: str, transcript_id: int, segment_id: int):
+    """Withhold one passage ("this passage is not published"), or publish it again."""
+    record = transcripts.get(items.find_item(identifier), transcript_id)
+    segment = next((s for s in record.segments if s.id == segment_id), None)
+    if segment is None:
+        abort(404)
+    restricted = request.form.get("restricted") == "1"
+    if transcripts.restrict_segment(segment, restricted, user=current_user):
+        number = segment.position + 1
+        flash(
+            _("Passage %(number)s is withheld: staff only.", number=number)
+            if restricted
+            else _("Passage %(number)s is published again.", number=number)
+        )
+    target = url_for("transcribe.transcript", identifier=identifier, transcript_id=transcript_id)
+    return redirect(f"{target}#segment-{segment_id}")
