@@ -2,15 +2,19 @@
 
 Anonymous visitors see published public items.  Approved researchers also see
 published items marked "researchers".  Staff (archivists and admins) see
-everything.  An embargo makes an item staff-only until its date, whatever its
-level.
+everything.  A researcher an admin granted access to one item (an
+``AccessRequest`` granted and not yet expired) sees that item too, whatever its
+level, as long as it is published.  An embargo makes an item staff-only until
+its date, whatever its level or any grant.  Grants are compared with the clock
+when asked, so one that expires needs no write.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, or_, true
+from sqlalchemy import ColumnElement, Select, and_, or_, select, true
 
-from archive.models import Item, User, utcnow
+from archive.db import db
+from archive.models import AccessRequest, Item, User, utcnow
 
 
 def levels_for(user: User | None) -> tuple[str, ...] | None:
@@ -29,9 +33,12 @@ def visible_filter(user: User | None) -> ColumnElement[bool]:
     levels = levels_for(user)
     if levels is None:
         return true()
+    allowed = Item.access.in_(levels)
+    if _may_hold_grants(user):
+        allowed = or_(allowed, Item.id.in_(granted_item_ids(user)))
     return and_(
         Item.status == "published",
-        Item.access.in_(levels),
+        allowed,
         or_(Item.embargo_until.is_(None), Item.embargo_until <= utcnow()),
     )
 
@@ -41,9 +48,52 @@ def can_view(user: User | None, item: Item) -> bool:
     levels = levels_for(user)
     if levels is None:
         return True
-    if item.status != "published" or item.access not in levels:
+    if item.status != "published":
         return False
-    return item.embargo_until is None or item.embargo_until <= utcnow()
+    if item.embargo_until is not None and item.embargo_until > utcnow():
+        return False
+    return item.access in levels or has_grant(user, item)
+
+
+def granted_item_ids(user: User) -> Select:
+    """Ids of the items an admin granted ``user`` access to, grants unexpired now."""
+    return select(AccessRequest.item_id).where(
+        AccessRequest.user_id == user.id,
+        AccessRequest.state == "granted",
+        AccessRequest.expires_at > utcnow(),
+        AccessRequest.item_id.is_not(None),
+    )
+
+
+def granted_identifiers(user: User | None) -> frozenset[str]:
+    """Identifiers of the items ``user`` holds an unexpired grant for (the search adds them
+    to what the user's levels show, applying the same published and embargo rules)."""
+    if not _may_hold_grants(user):
+        return frozenset()
+    found = db.session.scalars(select(Item.identifier).where(Item.id.in_(granted_item_ids(user))))
+    return frozenset(found)
+
+
+def has_grant(user: User | None, item: Item) -> bool:
+    """True when ``user`` holds an unexpired grant for ``item`` (publication and embargo
+    are checked by :func:`can_view`)."""
+    if not _may_hold_grants(user) or item.id is None:
+        return False
+    return bool(
+        db.session.scalar(
+            select(granted_item_ids(user).where(AccessRequest.item_id == item.id).exists())
+        )
+    )
+
+
+def _may_hold_grants(user: User | None) -> bool:
+    """Only logged-in, active, non-staff accounts are ever given grants."""
+    return bool(
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and user.active
+        and not user.is_staff
+    )
 
 
 def can_edit(user: User | None) -> bool:

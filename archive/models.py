@@ -433,7 +433,7 @@ class AccessRequest(db.Model):
         ForeignKey("items.id", ondelete="SET NULL"), default=None, index=True
     )
     reason: Mapped[str] = mapped_column(Text, default="")
-    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending|granted|refused
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # or granted|refused|revoked
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(default=None)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import indexer
-from archive.access import levels_for
+from archive.access import granted_identifiers, levels_for
 from archive.indexing import open_index
 from archive.models import User, utcnow
 
@@ -13,12 +13,13 @@ MAX_PER_PAGE = 100
 
 
 def access_for(user: User | None) -> indexer.Access:
-    """What the search may show ``user``: the same rule as ``archive.access``."""
+    """What the search may show ``user``: the same rule as ``archive.access``, grants of
+    single items included."""
     now = utcnow()
     levels = levels_for(user)
     if levels is None:
         return indexer.Access.staff(now)
-    return indexer.Access.for_levels(levels, now)
+    return indexer.Access.for_levels(levels, now, granted=granted_identifiers(user))
 
 
 def search(

@@ -81,6 +81,19 @@ SETTINGS: tuple[Setting, ...] = (
         20,
         "Failed logins from one address in the window before it waits.",
     ),
+    Setting(
+        "AUTH.FRESH_LOGIN_MINUTES",
+        30,
+        "Minutes after logging in during which staff may change things without re-entering"
+        " their password.",
+    ),
+    Setting("AUTH.REGISTER_WINDOW", 3600, "Seconds over which registrations are counted."),
+    Setting(
+        "AUTH.REGISTER_LIMIT_ADDRESS",
+        10,
+        "Registration attempts from one address in the window before it waits.",
+    ),
+    Setting("AUTH.GRANT_DAYS", 90, "Days an access grant lasts unless the admin picks a date."),
     Setting("INDEX.DIR", "", "Folder of the Whoosh search index; empty means <instance>/index."),
 )
 

@@ -64,11 +64,12 @@ class ItemInfo:
 
 @dataclass(frozen=True, slots=True)
 class VocabInfo:
-    """Who may see the words of one vocab document."""
+    """Who may see the words of one vocab document (of one item, or of a kind of access)."""
 
     access: str
     status: str
     embargo: datetime | None
+    identifier: str = ""  # the item's, when the document holds the words of one item
 
 
 @dataclass
@@ -157,10 +158,47 @@ class Catalogue:
                     self.labels[name].setdefault(value, pair)
         cache.keep(segids)
         self._visible: dict[tuple, tuple[frozenset, datetime, datetime]] = {}
+        self._by_identifier: dict[str, int] | None = None
         self._lock = Lock()
 
     def visible(self, access, table: str = "items") -> frozenset[int]:
-        """Docnums of the item (or vocab) documents ``access`` may see at ``access.now``."""
+        """Docnums of the item (or vocab) documents ``access`` may see at ``access.now``:
+        those of its levels, and those of the items it was granted one by one."""
+        docs = self._visible_by_level(access, table)
+        if access.granted and access.levels is not None:
+            granted = self._granted(access, table)
+            if not granted <= docs:
+                docs = docs | granted
+        return docs
+
+    def _granted(self, access, table: str) -> frozenset[int]:
+        """The granted items whose status is allowed and embargo ended (or, for "vocab", the
+        words of those items: their own documents, or those of their kind of access)."""
+        if self._by_identifier is None:
+            self._by_identifier = {info.identifier: d for d, info in self.items.items()}
+        items, identifiers, keys = set(), set(), set()
+        for identifier in access.granted:
+            docnum = self._by_identifier.get(identifier)
+            if docnum is None:
+                continue
+            info = self.items[docnum]
+            if access.statuses is not None and info.status not in access.statuses:
+                continue
+            if info.embargo is not None and info.embargo > access.now:
+                continue
+            items.add(docnum)
+            identifiers.add(identifier)
+            keys.add((info.access, info.status, info.embargo))
+        if table == "items":
+            return frozenset(items)
+        return frozenset(
+            d
+            for d, v in self.vocab.items()
+            if v.identifier in identifiers
+            or (not v.identifier and (v.access, v.status, v.embargo) in keys)
+        )
+
+    def _visible_by_level(self, access, table: str) -> frozenset[int]:
         key = (table, access.statuses, access.levels)
         now = access.now
         with self._lock:

@@ -250,7 +250,12 @@ def vocab_document(words, restricted_words, key, identifier: str = "") -> dict:
             "identifier": identifier,
             "spell": " ".join(sorted(words)),
             "spell_restricted": " ".join(sorted(restricted_words)),
-            "vocab": {"access": access, "status": status, "embargo": embargo},
+            "vocab": {
+                "access": access,
+                "status": status,
+                "embargo": embargo,
+                "identifier": identifier,
+            },
         }
     )
 

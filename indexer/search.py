@@ -25,15 +25,21 @@ def utcnow() -> datetime:
 
 @dataclass(frozen=True)
 class Access:
-    """What a caller may see: statuses and levels (None: no restriction), at time ``now``."""
+    """What a caller may see: statuses and levels (None: no restriction), at time ``now``.
+
+    ``granted``: identifiers of items the caller was granted one by one; each is seen too,
+    whatever its level, when its status is allowed and its embargo has ended.
+    """
 
     statuses: tuple[str, ...] | None
     levels: tuple[str, ...] | None
     now: datetime
     restricted_text: bool = False
+    granted: frozenset[str] = frozenset()
 
     def __post_init__(self):
         object.__setattr__(self, "now", naive_utc(self.now) or utcnow())
+        object.__setattr__(self, "granted", frozenset(self.granted or ()))
         for name in ("statuses", "levels"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, tuple):
@@ -50,11 +56,12 @@ class Access:
         return cls(("published",), ("public",), now)
 
     @classmethod
-    def for_levels(cls, levels, now: datetime | None = None) -> "Access":
-        """From ``archive.access.levels_for(user)``: None means staff."""
+    def for_levels(cls, levels, now: datetime | None = None, granted=()) -> "Access":
+        """From ``archive.access.levels_for(user)``: None means staff; ``granted`` from
+        ``archive.access.granted_identifiers(user)``."""
         if levels is None:
             return cls.staff(now)
-        return cls(("published",), tuple(levels), now)
+        return cls(("published",), tuple(levels), now, granted=frozenset(granted))
 
 
 @dataclass
