@@ -68,7 +68,7 @@ def describe(
     diff = {}
     for field, value in values.items():
         if getattr(item, field) != value:
-            diff[field] = [getattr(item, field), value]
+            diff[field] = [_recorded(getattr(item, field)), _recorded(value)]
             setattr(item, field, value)
     for field in LIST_FIELDS:
         if field in changes:
@@ -91,6 +91,8 @@ def check_field(field: str, value: Any) -> Any:
                 raise ArchiveError(f"download must be yes or no, not '{value}'.")
             return lowered in ("yes", "true", "1")
         return bool(value)
+    if field == "embargo_until":
+        return check_day(value)
     value = "" if value is None else str(value)
     if field in ("title", "title_en", "place"):
         value = value.strip()
@@ -102,8 +104,6 @@ def check_field(field: str, value: Any) -> Any:
         )
     if field == "rights" and value and rights.statement(value) is None:
         raise ArchiveError(f"Unknown rights statement '{value}'.")
-    if field == "embargo_until":
-        return check_day(value)
     if field == "release_access":
         return consent.check_release_access(value)
     if field in ("date", "release_date") and value:
@@ -148,6 +148,13 @@ def check_day(value: Any) -> datetime.datetime | None:
         return datetime.datetime(*(int(g) for g in match.groups()))
     except ValueError:
         raise ArchiveError(f"Embargo date '{text}' is not a real date YYYY-MM-DD.") from None
+
+
+def _recorded(value: Any) -> Any:
+    """A value as the audit trail (JSON) keeps it: dates as YYYY-MM-DD."""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    return value
 
 
 def _names(value: Any) -> list[str]:
