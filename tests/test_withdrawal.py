@@ -196,9 +196,7 @@ def test_a_job_queued_before_withdrawal_makes_no_copies(app, public_item):
     assert not any(path.exists() for path in public_item["derivatives"])
 
 
-def test_only_an_admin_deletes_for_good_after_typing_the_identifier(
-    app, client, auth, tmp_path
-):
+def test_only_an_admin_deletes_for_good_after_typing_the_identifier(app, client, auth, tmp_path):
     info = publish_upload(app, client, auth, make_video(tmp_path / "talk.mp4", seconds=1))
     ident = info["identifier"]
     with app.app_context():
