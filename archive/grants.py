@@ -135,7 +135,7 @@ def grant(
         item,
         reindex=False,
         request=request.id,
-        user=request.user.email,
+        researcher=request.user.email,
         until=until.isoformat(),
     )
     db.session.commit()
@@ -153,7 +153,7 @@ def refuse(request: AccessRequest, *, by: User | None, note: str = "") -> Access
         item_of(request),
         reindex=False,
         request=request.id,
-        user=request.user.email,
+        researcher=request.user.email,
         note=note.strip(),
     )
     db.session.commit()
@@ -172,7 +172,7 @@ def revoke(request: AccessRequest, *, by: User | None, note: str = "") -> Access
         item_of(request),
         reindex=False,
         request=request.id,
-        user=request.user.email,
+        researcher=request.user.email,
         note=note.strip(),
     )
     db.session.commit()
