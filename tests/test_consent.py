@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 from sqlalchemy import select
 
-from archive import items, search
+from archive import items, search, transcripts
+from archive.cli_lifecycle import transcripts as transcripts_command
 from archive.csv_io import ImportError_, export_csv, import_csv
 from archive.db import db
 from archive.errors import ArchiveError
-from archive.models import AuditEvent, Item
+from archive.models import AuditEvent, Item, Transcript
+from archive.transcript_formats import ParsedSegment
 
 TITLE = "شهادة عن الإضراب في نفحة"
 
@@ -36,6 +39,11 @@ def edit(client, auth, identifier="C-1", **fields):
 
 def found(query: str, user=None) -> list[str]:
     return [r["identifier"] for r in search.search(query, user=user)["results"]]
+
+
+def anonymous_finds(app, query: str) -> list[str]:
+    with app.app_context():
+        return found(query)
 
 
 def test_release_is_recorded_and_partial_dates_are_checked(app, client, auth):
@@ -205,3 +213,122 @@ def test_csv_refuses_a_bad_row_whole(app, tmp_path, cells, message):
             import_csv(write(tmp_path / "in.csv", header, rows))
         assert str(refused.value).startswith(message)
         assert db.session.scalar(select(Item.id)) is None  # nothing imported
+
+
+# --- restricting a transcript or a single passage -------------------------------------------
+
+PASSAGES = [
+    ParsedSegment(0.0, 2.0, "كانت الزيارة مرة كل أسبوعين"),
+    ParsedSegment(2.0, 4.0, "اسم المحقق كان أبو نمر"),  # the narrator asked to withhold this
+    ParsedSegment(4.0, 6.0, "كانت أمي تأتي من الفجر"),
+]
+WITHHELD = "نمر"
+
+
+def with_transcript(app) -> int:
+    make(app, release_access="public", release_restriction="لا يذكر اسم المحقق")
+    with app.app_context():
+        transcript = transcripts.attach(item(), PASSAGES, language="ar", user=None)
+        return transcript.id
+
+
+def seen_by(client, auth, email, tid) -> dict[str, str]:
+    """What ``email`` (None: anonymous) gets from every channel that carries the words."""
+    if email is not None:  # else the caller is anonymous already
+        auth.login(email)
+    pages = {
+        "page": client.get("/items/C-1").get_data(as_text=True),
+        "embed": client.get("/embed/C-1").get_data(as_text=True),
+        "vtt": client.get(f"/items/C-1/transcripts/{tid}.vtt").get_data(as_text=True),
+        "txt": client.get(f"/items/C-1/transcripts/{tid}.txt").get_data(as_text=True),
+        "search": client.get(f"/search?q={WITHHELD}").get_data(as_text=True),
+        "api": json.dumps(client.get(f"/api/search?q={WITHHELD}").get_json(), ensure_ascii=False),
+        "english page": client.get("/items/C-1?lang=en").get_data(as_text=True),
+    }
+    if email is not None:
+        auth.logout()
+    return pages
+
+
+def test_a_withheld_passage_is_gone_from_every_channel_but_staffs(app, client, auth, runner):
+    tid = with_transcript(app)
+    assert WITHHELD in seen_by(client, auth, None, tid)["txt"]
+    assert anonymous_finds(app, WITHHELD) == ["C-1"]
+
+    auth.login("archivist@example.org")
+    editor = client.get(f"/manage/items/C-1/transcripts/{tid}?lang=en").get_data(as_text=True)
+    assert editor.count("Withhold the passage") == 3
+    with app.app_context():
+        segment_id = db.session.get(Transcript, tid).segments[1].id
+    response = client.post(
+        f"/manage/items/C-1/transcripts/{tid}/segments/{segment_id}/restrict",
+        data={"csrf_token": auth.csrf("/"), "restricted": "1"},
+    )
+    assert response.status_code == 302
+    editor = client.get(f"/manage/items/C-1/transcripts/{tid}?lang=en").get_data(as_text=True)
+    assert "Publish the passage" in editor and "Withheld" in editor
+    auth.logout()
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "restrict-segment"))
+        assert event.details["segment"] == segment_id and event.user_id is not None
+
+    for email in (None, "researcher@example.org"):
+        seen = seen_by(client, auth, email, tid)
+        for channel in ("page", "embed", "vtt", "txt", "english page"):
+            assert "أبو نمر" not in seen[channel], (email, channel)
+            assert "أمي تأتي من الفجر" in seen[channel]  # the rest of the transcript stays
+        assert "This passage is not published" in seen["english page"]
+        assert "/items/C-1" not in seen["search"], email
+        assert '"total": 0' in seen["api"] and "C-1" not in seen["api"], email
+    with app.app_context():
+        from archive.users import find_user
+
+        assert found(WITHHELD) == [] and found(WITHHELD, find_user("researcher@example.org")) == []
+        staff_search = search.search(WITHHELD, user=find_user("archivist@example.org"))
+        assert staff_search["total"] == 1
+        assert "<mark>نمر</mark>" in staff_search["results"][0]["hits"][0]["text"]
+    staff = seen_by(client, auth, "archivist@example.org", tid)
+    for channel in ("page", "vtt", "txt", "english page"):
+        assert "أبو نمر" in staff[channel], channel
+    assert '"total": 1' in staff["api"] and "<mark>نمر</mark>" in staff["api"]
+    assert "/items/C-1" in staff["search"]
+
+    # The command line undoes it, and restricts the whole transcript.
+    result = runner.invoke(
+        transcripts_command,
+        ["restrict", "C-1", "--transcript", str(tid), "--segment", "2", "--undo"],
+    )
+    assert result.exit_code == 0 and "is now published" in result.output
+    assert WITHHELD in seen_by(client, auth, None, tid)["txt"] and anonymous_finds(
+        app, WITHHELD
+    ) == ["C-1"]
+    result = runner.invoke(transcripts_command, ["restrict", "C-1", "--transcript", str(tid)])
+    assert result.exit_code == 0 and "is now restricted to staff" in result.output
+    anonymous = seen_by(client, auth, None, tid)
+    assert client.get(f"/items/C-1/transcripts/{tid}.txt").status_code == 404
+    assert "الفجر" not in anonymous["page"] and anonymous_finds(app, "الفجر") == []
+    with app.app_context():
+        from archive.users import find_user
+
+        assert found("الفجر", find_user("admin@example.org")) == ["C-1"]
+    missing = runner.invoke(
+        transcripts_command, ["restrict", "C-1", "--transcript", str(tid), "--segment", "9"]
+    )
+    assert missing.exit_code == 1 and "has no segment 9" in missing.output
+
+
+def test_restricting_a_whole_transcript_from_the_editor(app, client, auth):
+    tid = with_transcript(app)
+    auth.login("archivist@example.org")
+    response = client.post(
+        f"/manage/items/C-1/transcripts/{tid}/restrict",
+        data={"csrf_token": auth.csrf("/"), "restricted": "1"},
+    )
+    assert response.status_code == 302
+    editor = client.get(f"/manage/items/C-1/transcripts/{tid}?lang=en").get_data(as_text=True)
+    assert "Publish the transcript again" in editor
+    auth.logout()
+    assert "الفجر" not in client.get("/items/C-1").get_data(as_text=True)
+    with app.app_context():
+        assert found("الفجر") == []
+        assert db.session.get(Transcript, tid).restricted
