@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from archive import grants, items, transcripts
+from archive.cli import reindex
 from archive.db import db
 from archive.models import AccessRequest, AuditEvent, Item, User, utcnow
 from archive.transcript_formats import ParsedSegment
@@ -111,7 +112,7 @@ def request_id(app, identifier, email="researcher@example.org") -> int:
         )
 
 
-def test_request_grant_expire(app, client, auth, hidden):
+def test_request_grant_expire(app, client, auth, runner, hidden):
     identifier = hidden["identifier"]
     auth.login("researcher@example.org")
     assert sees(client, hidden) == NOTHING
@@ -138,6 +139,9 @@ def test_request_grant_expire(app, client, auth, hidden):
         assert entry.state == "granted" and grants.last_day(entry) == expected_last
         assert entry.decided_by.email == "admin@example.org"
 
+    assert sees(client, hidden) == everything(identifier)
+    # a rebuilt index groups the words to suggest by kind of access: still found, still only hers
+    assert runner.invoke(reindex).exit_code == 0
     assert sees(client, hidden) == everything(identifier)
     account = client.get("/account?lang=en").get_data(as_text=True)
     assert f"Granted until {expected_last.isoformat()}" in account and TITLE in account

@@ -288,3 +288,32 @@ def test_admin_actions_need_a_fresh_login_too(app, client, auth):
     app.config["AUTH"]["FRESH_LOGIN_MINUTES"] = 60
     assert post(client, auth, f"/manage/users/{researcher.id}/deactivate").status_code == 302
     assert not user(app, "researcher@example.org").active
+
+
+def test_every_state_changing_staff_route_asks_for_a_fresh_login(app, client, auth):
+    """Walks the app's own routes, so a new staff route cannot be forgotten."""
+    auth.login("admin@example.org")
+    token = auth.csrf("/")
+    age_login(client, 31)
+    checked = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/manage") or not rule.methods & {"POST", "PUT", "DELETE"}:
+            continue
+        url = rule.rule
+        for name, converter in rule._converters.items():
+            value = "1" if type(converter).__name__ == "IntegerConverter" else "X-1"
+            url = url.replace(f"<int:{name}>", value).replace(f"<{name}>", value)
+        for method in sorted(rule.methods & {"POST", "PUT", "DELETE"}):
+            response = client.open(url, method=method, data={"csrf_token": token})
+            assert response.status_code == 302, (url, response.status_code)
+            assert response.headers["Location"].startswith("/reauth?next="), url
+            as_script = client.open(
+                url,
+                method=method,
+                data={"csrf_token": token},
+                headers={"Accept": "application/json"},
+            )
+            assert as_script.status_code == 401, url
+            checked.append(url)
+    assert "/manage/upload" in checked and "/manage/users/1/X-1" in checked
+    assert len(checked) >= 15
