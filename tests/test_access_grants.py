@@ -293,3 +293,41 @@ def test_who_may_ask(app, client, auth, hidden):
     assert response.status_code == 302 and response.headers["Location"] == f"/items/{identifier}"
     with app.app_context():
         assert db.session.scalar(select(AccessRequest.id)) is None
+
+
+def test_the_index_adds_granted_items_to_a_callers_levels(tmp_path):
+    """indexer.Access(granted=...): plain Python, no Flask; the same rules as archive.access."""
+    from indexer import Access, open_index, rebuild
+    from tests.test_search_engine import item
+
+    now = dt.datetime(2030, 1, 1)
+    catalogue = [
+        item("S-1", [(0, 1, "زنزانة عسقلان")], access="staff"),
+        item("S-2", [(0, 1, "زنزانة عسقلان")], access="staff"),
+        item("S-3", [(0, 1, "زنزانة عسقلان")], access="staff", status="draft"),
+        item(
+            "S-4", [(0, 1, "زنزانة عسقلان")], access="staff", embargo_until=dt.datetime(2031, 1, 1)
+        ),
+        item("P-1", [(0, 1, "زنزانة")]),
+    ]
+    for build in ("updates", "rebuild"):
+        root = tmp_path / build
+        if build == "updates":
+            open_index(root).update(catalogue)
+        else:
+            rebuild(root, catalogue)
+        index = open_index(root)
+        granted = Access.for_levels(("public",), now, granted={"S-1", "S-3", "S-4", "NONE"})
+
+        def found(access, query="زنزانة", index=index):
+            result = index.search(query, access=access)
+            return sorted(r["identifier"] for r in result.results), result.total
+
+        assert found(Access.public(now)) == (["P-1"], 1)
+        assert found(granted) == (["P-1", "S-1"], 2)
+        assert found(granted, "عسقلان") == (["S-1"], 1)
+        assert index.search("عسقلن", access=granted).suggestion == "عسقلان"
+        assert index.search("عسقلن", access=Access.public(now)).suggestion is None
+        later = Access.for_levels(("public",), dt.datetime(2031, 6, 1), granted={"S-4"})
+        assert found(later, "عسقلان") == (["S-4"], 1)  # the embargo ended: no reindex needed
+        assert Access.for_levels(None, now, granted={"S-1"}) == Access.staff(now)
