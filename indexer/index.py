@@ -20,6 +20,7 @@ from pathlib import Path
 from secrets import token_hex
 
 from whoosh import index as windex
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.index import LockError
 from whoosh.util.filelock import try_for
 
@@ -68,7 +69,9 @@ class Index:
             folder = _ensure_current(self.root)
             try:
                 ix = windex.open_dir(str(folder))
-                writer = ix.writer(timeout=max(0.0, deadline - time.monotonic()), delay=0.05)
+                writer = ix.writer(
+                    timeout=max(0.0, deadline - time.monotonic()), delay=0.05, codec=codec()
+                )
             except LockError:
                 raise IndexBusy(f"the index writer stayed locked for {timeout:g} s") from None
             except (OSError, windex.EmptyIndexError):
@@ -199,9 +202,9 @@ def rebuild(root: str | Path, items: Iterable[dict], *, procs: int = 1, limitmb:
     try:
         ix = windex.create_in(str(folder), build_schema())
         if procs > 1:
-            writer = ix.writer(procs=procs, multisegment=True, limitmb=limitmb)
+            writer = ix.writer(procs=procs, multisegment=True, limitmb=limitmb, codec=codec())
         else:
-            writer = ix.writer(limitmb=limitmb)
+            writer = ix.writer(limitmb=limitmb, codec=codec())
         try:
             for item in items:
                 if item["identifier"] in seen:
@@ -227,6 +230,12 @@ def rebuild(root: str | Path, items: Iterable[dict], *, procs: int = 1, limitmb:
         raise
     _remove_old(root)
     return len(seen)
+
+
+def codec() -> W3Codec:
+    """Whoosh's codec without zlib on posting blocks: a fifth less work to write the index
+    and none to read it back, for a bigger index (disk is cheaper than a researcher's wait)."""
+    return W3Codec(compression=0)
 
 
 def _target(root: Path) -> Path | None:
