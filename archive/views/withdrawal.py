@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from archive import items, withdrawal
-from archive.auth import staff_required
+from archive.auth import admin_required, staff_required
 from archive.db import db
 from archive.errors import ArchiveError
 
@@ -47,11 +47,9 @@ def reinstate(identifier: str):
 
 
 @bp.route("/delete", methods=["GET", "POST"])
-@staff_required
+@admin_required
 def delete(identifier: str):
     """Admins only: type the identifier to delete the item for good, original included."""
-    if not current_user.is_admin:
-        abort(403)
     item = items.find_item(identifier)
     if request.method == "POST":
         try:
