@@ -253,3 +253,27 @@ def test_delete_from_the_command_line_needs_the_flag(app, runner, public_item):
     assert found(app, "عسقلان") == []
     missing = runner.invoke(delete_command, ["NO-SUCH", "--yes-delete-original"])
     assert missing.exit_code == 1 and "No item NO-SUCH" in missing.output
+
+
+def test_delete_keeps_an_original_another_items_recording_names(app, public_item):
+    from archive.withdrawal import delete
+
+    with app.app_context():
+        other = items.create(identifier="OTHER-1", title="نسخة", type="testimony", user=None)
+        mine = db.session.get(Recording, public_item["recording"]).original
+        # A catalogue carried over from elsewhere may point two recordings at one stored file.
+        shared = Recording(item=other, kind="audio", original_filename="copy.wav")
+        shared.files.append(
+            MediaFile(role="original", relpath=mine.relpath, sha256="0" * 64, size=mine.size,
+                      mimetype=mine.mimetype)
+        )  # fmt: skip
+        db.session.add(shared)
+        db.session.commit()
+        relpath = mine.relpath
+        counts = delete(
+            items.find_item(public_item["identifier"]), user=None, confirm=public_item["identifier"]
+        )
+        assert counts["kept_shared"] == [relpath]
+        assert items.find_item("OTHER-1").recordings[0].original is not None
+    assert public_item["original"].is_file()  # still named by OTHER-1
+    assert not any(path.exists() for path in public_item["derivatives"])
