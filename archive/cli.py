@@ -72,8 +72,12 @@ def serve(host: str, port: int):
 @with_appcontext
 def worker():
     """Run the background worker alone."""
+    from archive.jobs import recover
     from archive.queue import huey
 
+    requeued = recover()  # jobs a worker killed half-way left behind (then every minute)
+    if requeued:
+        click.echo(f"Queued again {len(requeued)} unfinished job(s): {requeued}", err=True)
     consumer = huey().create_consumer(
         workers=int(current_app.config["QUEUE"]["WORKERS"]), worker_type="thread", periodic=True
     )

@@ -56,7 +56,11 @@ def ingest(
             probe = media.probe(upload.path, timeout=current_app.config["MEDIA"]["PROBE_TIMEOUT"])
         except media.MediaError as exc:
             raise ArchiveError(f"{upload.filename}: {exc}") from exc
-        stored = media.store_original(upload.path, originals_root(), sha256=upload.sha256)
+        try:
+            stored = media.store_original(upload.path, originals_root(), sha256=upload.sha256)
+        except (OSError, media.MediaError) as exc:  # a full disk, a storage that lies
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise ArchiveError(f"{upload.filename}: not stored: {reason}.") from exc
     finally:
         upload.discard()
 

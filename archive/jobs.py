@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -13,7 +17,7 @@ from archive import audit
 from archive.db import db
 from archive.errors import ArchiveError, NotFound
 from archive.models import Job, MediaFile, utcnow
-from archive.queue import enqueue, task
+from archive.queue import enqueue, huey, periodic, task
 from archive.storage import absolute, derivatives_dir, media_root
 
 MIMETYPES = {
@@ -24,11 +28,25 @@ MIMETYPES = {
     ("peaks", "video"): "application/json",
 }
 EXTENSIONS = {"audio": ".m4a", "video": ".mp4"}
+RUNNING = ("probing", "transcoding")
 
 
 @task
 def transcode(job_id: int) -> None:
-    """Make a recording's access copy, poster and waveform peaks, reporting progress."""
+    """Make a recording's access copy, poster and waveform peaks, reporting progress.
+
+    The recording's lock is held throughout: a job in a running state whose lock is free was
+    left by a worker that died (see ``recover``).
+    """
+    recording_id = db.session.scalar(select(Job.recording_id).where(Job.id == job_id))
+    if recording_id is None:
+        return
+    with recording_lock(recording_id) as held:
+        if held:  # else another process works on this recording; ``recover`` comes back
+            _transcode(job_id)
+
+
+def _transcode(job_id: int) -> None:
     claimed = db.session.execute(
         update(Job)
         .where(Job.id == job_id, Job.state == "queued")  # one run per queued job, whoever asks
@@ -45,6 +63,7 @@ def transcode(job_id: int) -> None:
         job.state, job.error, job.finished_at = "failed", "The item was withdrawn.", utcnow()
         db.session.commit()
         return
+    _remove_partial_files(derivatives_dir(recording.id))  # left by a run killed half-way
     settings = current_app.config["MEDIA"]
     timeout = settings["TRANSCODE_TIMEOUT"]
     try:
@@ -112,6 +131,74 @@ def reset_for_retry(job_id: int) -> Job:
     return job
 
 
+@contextmanager
+def recording_lock(recording_id: int) -> Iterator[bool]:
+    """Try to lock a recording for one job; yields whether this process got the lock.
+
+    An flock on a file under the media root: the kernel lets go of it when the process
+    holding it dies, even by kill -9, so a free lock means nobody is working on it.
+    """
+    folder = media_root() / ".locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / f"recording-{recording_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+        else:
+            yield True
+    finally:
+        os.close(fd)  # closing the last descriptor releases the lock
+
+
+@periodic("recover_jobs", minute="*")
+def recover() -> list[int]:
+    """Queue again every job a dead worker left unfinished; return their ids.
+
+    A job "probing" or "transcoding" whose recording nobody holds locked was running in a
+    worker that died; it starts again from the beginning.  A "queued" job that the queue
+    does not hold (the worker had taken it when it died, or the queue lost it) is queued
+    again; a duplicate would do nothing, as each job is claimed once.
+    """
+    waiting = _queued_job_ids()
+    requeued = []
+    stuck = db.session.scalars(
+        select(Job).where(Job.state.in_(("queued", *RUNNING))).order_by(Job.id)
+    )
+    for job in list(stuck):
+        if job.state == "queued" and job.id in waiting:
+            continue
+        with recording_lock(job.recording_id) as held:
+            if not held:
+                continue  # running now
+            db.session.refresh(job)
+            if job.state in RUNNING:
+                audit.record(None, "transcode-recovered", job.recording.item, reindex=False,
+                             job=job.id, state=job.state)  # fmt: skip
+                job.state, job.progress = "queued", 0.0
+                db.session.commit()
+            elif job.state != "queued":
+                continue
+        enqueue("transcode", job.id)
+        requeued.append(job.id)
+    return requeued
+
+
+def _queued_job_ids() -> set[int]:
+    """The jobs whose transcode task is waiting in the queue."""
+    if current_app.config["QUEUE"]["IMMEDIATE"]:
+        return set()
+    return {task.args[0] for task in huey().pending() if task.name == "transcode" and task.args}
+
+
+def _remove_partial_files(folder) -> None:
+    """Remove the temporary files of an earlier run (ours hold the recording's lock)."""
+    if folder.is_dir():
+        for partial in folder.glob(".*.part"):
+            partial.unlink(missing_ok=True)
+
+
 def run_job_with_progress(job_id: int, label: str) -> None:
     """Run a transcode in a thread of this process while showing its progress bar."""
     import threading
@@ -130,10 +217,14 @@ def run_job_with_progress(job_id: int, label: str) -> None:
 
     thread = threading.Thread(target=work, name=f"job-{job_id}")
     thread.start()
-    shown = 0
+    shown, job = 0, None
+    # When a worker took the job first, this one returns at once: follow the worker's run.
+    deadline = time.monotonic() + current_app.config["MEDIA"]["TRANSCODE_TIMEOUT"] + 60
     with click.progressbar(length=100, label=label, show_percent=True, file=sys.stderr) as bar:
-        while thread.is_alive():
-            thread.join(0.3)
+        while thread.is_alive() or (
+            job is not None and job.state not in ("done", "failed") and time.monotonic() < deadline
+        ):
+            thread.join(0.3) if thread.is_alive() else time.sleep(0.3)
             db.session.expire_all()
             job = db.session.get(Job, job_id)
             percent = int(job.progress * 100) if job else 0

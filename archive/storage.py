@@ -74,6 +74,9 @@ def receive(stream: BinaryIO, filename: str, *, limit: int | None = None) -> Upl
                     )
                 digest.update(chunk)
                 out.write(chunk)
+    except OSError as exc:  # a full disk: say so, keep nothing
+        Path(name).unlink(missing_ok=True)
+        raise ArchiveError(f"{_clean_filename(filename)}: not received: {exc.strerror}.") from exc
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
