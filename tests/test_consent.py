@@ -332,3 +332,23 @@ def test_restricting_a_whole_transcript_from_the_editor(app, client, auth):
     with app.app_context():
         assert found("الفجر") == []
         assert db.session.get(Transcript, tid).restricted
+
+
+def test_embargo_is_set_on_the_item_page(app, client, auth):
+    make(app, release_access="public")
+    auth.login("archivist@example.org")
+    bad = edit(client, auth, release_access="public", embargo_until="2099-02-30")
+    assert bad.status_code == 422 and "is not a real date" in bad.get_data(as_text=True)
+    assert (
+        edit(client, auth, release_access="public", embargo_until="2099-01-01").status_code == 302
+    )
+    page = client.get("/manage/items/C-1").get_data(as_text=True)
+    assert 'name="embargo_until" value="2099-01-01"' in page
+    auth.logout()
+    assert client.get("/items/C-1").status_code == 404  # staff only until 2099
+    with app.app_context():
+        assert found("الإضراب") == []
+    auth.login("archivist@example.org")
+    edit(client, auth, release_access="public", embargo_until="")
+    auth.logout()
+    assert client.get("/items/C-1").status_code == 200
