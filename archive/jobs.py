@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import sys
@@ -13,7 +14,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 import media
-from archive import audit
+from archive import audit, indexing
 from archive.db import db
 from archive.errors import ArchiveError, NotFound
 from archive.models import Job, MediaFile, utcnow
@@ -159,8 +160,11 @@ def recover() -> list[int]:
     A job "probing" or "transcoding" whose recording nobody holds locked was running in a
     worker that died; it starts again from the beginning.  A "queued" job that the queue
     does not hold (the worker had taken it when it died, or the queue lost it) is queued
-    again; a duplicate would do nothing, as each job is claimed once.
+    again; a duplicate would do nothing, as each job is claimed once.  And changes that a
+    killed process committed but had not indexed yet are indexed.
     """
+    with contextlib.suppress(ArchiveError):  # busy: the process writing it drains the outbox
+        indexing.sync(timeout=5)
     waiting = _queued_job_ids()
     requeued = []
     stuck = db.session.scalars(

@@ -263,3 +263,23 @@ ARCHIVE fixity; echo "fixity=$?"
     assert query(env, "select state, attempts from jobs") == [("done", 2)]
     error = query(env, "select details from audit_events where action = 'transcode-failed'")
     assert "No space left" in error[0][0]
+
+
+def test_changes_a_killed_process_did_not_index_are_indexed_by_recover(app):
+    """A process killed between its commit and the index sync leaves outbox rows: the
+    worker's recovery (on start and every minute) indexes them."""
+    from archive import items
+    from archive.db import db
+    from archive.jobs import recover
+    from archive.search import search
+
+    with app.app_context():
+        item = items.create(identifier="OUT-1", title="شهادة", type="testimony", user=None)
+        items.publish(item, user=None, commit=False)
+        items.describe(
+            item, {"access": "public", "title": "شهادة البرتقال"}, user=None, commit=False
+        )
+        db.session.commit()  # ...and the process dies here, before indexing.sync()
+        assert search("البرتقال", user=None)["total"] == 0
+        recover()
+        assert search("البرتقال", user=None)["total"] == 1
