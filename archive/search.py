@@ -45,3 +45,12 @@ def search(
         filters={k: v for k, v in filters.items() if v},
     )
     return result.to_dict()
+
+
+def warm(app) -> None:
+    """Open the index and read what every search needs (a server calls this at start)."""
+    with app.app_context():
+        try:
+            open_index().search("", access=indexer.Access.public(utcnow()))
+        except Exception:  # an unreadable index shows on the first search, with its error
+            app.logger.exception("Could not open the search index")

@@ -132,7 +132,10 @@ class Catalogue:
     def __init__(self, reader, cache: LeafCache):
         self.cache = cache
         self.items: dict[int, ItemInfo] = {}
-        self.pairs: dict[int, tuple[tuple[str, str], ...]] = {}  # (facet, value) of each item
+        # The (facet, value) pairs of each item, as numbers: counting small ints is cheap.
+        self.pairs: dict[int, tuple[int, ...]] = {}
+        self.pair_numbers: dict[tuple[str, str], int] = {}
+        self.pair_list: list[tuple[str, str]] = []
         self.vocab: dict[int, VocabInfo] = {}
         self.labels: dict[str, dict] = {name: {} for name in FACETS}
         self.postings: dict[str, dict[str, set[int]]] = {name: defaultdict(set) for name in FACETS}
@@ -146,7 +149,9 @@ class Catalogue:
                 info = leaf.items[docnum]
                 self.items[docnum + offset] = info
                 self.pairs[docnum + offset] = tuple(
-                    (name, value) for name, values in info.facets.items() for value in values
+                    self._number((name, value))
+                    for name, values in info.facets.items()
+                    for value in values
                 )
                 for name, values in info.facets.items():
                     for value in values:
@@ -160,6 +165,13 @@ class Catalogue:
         self._visible: dict[tuple, tuple[frozenset, datetime, datetime]] = {}
         self._by_identifier: dict[str, int] | None = None
         self._lock = Lock()
+
+    def _number(self, pair: tuple[str, str]) -> int:
+        number = self.pair_numbers.get(pair)
+        if number is None:
+            number = self.pair_numbers[pair] = len(self.pair_list)
+            self.pair_list.append(pair)
+        return number
 
     def visible(self, access, table: str = "items") -> frozenset[int]:
         """Docnums of the item (or vocab) documents ``access`` may see at ``access.now``:
@@ -240,7 +252,9 @@ class Catalogue:
     def counts(self, docs, names) -> dict[str, list[dict]]:
         """Facets ``names`` over ``docs``: value, labels and count, most frequent first."""
         counters = {name: Counter() for name in names}
-        for (name, value), count in Counter(chain.from_iterable(map(self.pairs.get, docs))).items():
+        pair_list = self.pair_list
+        for number, count in Counter(chain.from_iterable(map(self.pairs.get, docs))).items():
+            name, value = pair_list[number]
             if name in counters:
                 counters[name][value] = count
         return {name: self._entries(name, counter) for name, counter in counters.items()}

@@ -16,6 +16,7 @@ from threading import Lock
 
 from whoosh import formats
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
 
 B, K1 = 0.75, 1.2  # BM25F's parameters, Whoosh's defaults
 CACHE_POSTINGS = 150_000  # scores the cache of one searcher may hold (~15 MB)
@@ -121,23 +122,30 @@ class ItemMatcher:
             if (fieldname, text) not in reader:
                 continue
             lengths = self.leaves.lengths(reader, fieldname)
-            postings = reader.postings(fieldname, text)
-            while postings.is_active():
-                docnum, tf = postings.id(), postings.weight()
-                length = lengths.get(docnum)
-                if length is None:
-                    length = lengths[docnum] = reader.doc_field_length(docnum, fieldname, 1)
-                scores[docnum + offset] = weight * tf / (tf + flat + per_length * length)
-                postings.next()
+            for ids, weights, _ in blocks(reader.postings(fieldname, text)):
+                for docnum, tf in zip(ids, weights, strict=True):
+                    length = lengths.get(docnum)
+                    if length is None:
+                        length = lengths[docnum] = reader.doc_field_length(docnum, fieldname, 1)
+                    scores[docnum + offset] = weight * tf / (tf + flat + per_length * length)
         return scores
+
+    def _ids(self, fieldname: str, text: str) -> set[int]:
+        """Docnums of every document holding a term (whoever may see it)."""
+        found = set()
+        for reader, offset in self.searcher.reader().leaf_readers():
+            if (fieldname, text) in reader:
+                for ids, _, _ in blocks(reader.postings(fieldname, text)):
+                    found.update(d + offset for d in ids)
+        return found
 
     def _phrase(self, leaf: wq.Phrase) -> dict[int, int]:
         """Docnum -> occurrences of the phrase, in the documents holding all its words."""
         words = list(leaf.words)
         candidates = None
         for word in dict.fromkeys(words):
-            docs = self.searcher.docs_for_query(wq.Term(leaf.fieldname, word))
-            candidates = set(docs) if candidates is None else candidates.intersection(docs)
+            docs = self._ids(leaf.fieldname, word)
+            candidates = docs if candidates is None else candidates & docs
         positions = Positions(self.searcher.reader(), sorted(candidates))
         found = {}
         for docnum in candidates:
@@ -177,12 +185,12 @@ class Positions:
             if (fieldname, term) not in leaf:
                 continue
             matcher = leaf.postings(fieldname, term)
-            if dense:  # most postings are wanted: walk them all
+            if dense:  # most postings are wanted: walk them all, a block at a time
                 wanted = self._wanted
-                while matcher.is_active():
-                    if matcher.id() + offset in wanted:
-                        found[matcher.id() + offset] = decode_positions(matcher.value())
-                    matcher.next()
+                for ids, _, values in blocks(matcher):
+                    for i, local in enumerate(ids):
+                        if local + offset in wanted:
+                            found[local + offset] = decode_positions(values()[i])
                 continue
             for docnum in self.docnums:  # a few: jump to each
                 local = docnum - offset
@@ -197,6 +205,38 @@ class Positions:
                 if matcher.id() == local:
                     found[docnum] = decode_positions(matcher.value())
         return found
+
+
+def blocks(matcher):
+    """(ids, weights, values) of a term's postings a block at a time, from where ``matcher``
+    stands; ``values()`` loads the block's values only when called.
+
+    Whoosh's matcher costs three method calls per posting; a common word has a posting in
+    most items. With the codec the index is written with, the block arrays are read whole.
+    """
+    if type(matcher) is not W3LeafMatcher:  # another codec: one posting at a time
+        while matcher.is_active():
+            value = matcher.value()
+            yield (matcher.id(),), (matcher.weight(),), lambda value=value: (value,)
+            matcher.next()
+        return
+    while matcher.is_active():
+        start = matcher._i
+        if matcher._ids is None:
+            matcher._read_ids()
+        if matcher._weights is None:
+            matcher._read_weights()
+        ids, weights = matcher._ids[start:], matcher._weights[start:]
+
+        def values(matcher=matcher, start=start, kept=[]):  # noqa: B006 (one list per block)
+            if not kept:
+                if matcher._values is None:
+                    matcher._read_values()
+                kept.append(matcher._values[start:])
+            return kept[0]
+
+        yield ids, weights, values
+        matcher._next_block()
 
 
 def decode_positions(value: bytes) -> list[int]:
