@@ -55,6 +55,18 @@ def can_view(user: User | None, item: Item) -> bool:
     return item.access in levels or has_grant(user, item)
 
 
+def is_gone_for(user: User | None, item: Item) -> bool:
+    """True when ``item`` was withdrawn after ``user`` could see it: they are told it is gone
+    (410). Staff still see it; anyone who never could learns nothing, not even that it
+    existed (404)."""
+    levels = levels_for(user)
+    if item.status != "withdrawn" or levels is None or item.published_at is None:
+        return False
+    if item.embargo_until is not None and item.embargo_until > utcnow():
+        return False
+    return item.access in levels or has_grant(user, item)
+
+
 def granted_item_ids(user: User) -> Select:
     """Ids of the items an admin granted ``user`` access to, grants unexpired now."""
     return select(AccessRequest.item_id).where(

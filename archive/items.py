@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from archive import audit, authority, consent, indexing, rights
-from archive.access import can_edit, can_view, visible_filter
+from archive.access import can_view, is_gone_for, visible_filter
 from archive.db import db
 from archive.errors import ArchiveError, Gone, NotFound
 from archive.models import ACCESS_LEVELS, CREDIT_ROLES, ITEM_TYPES, Credit, Item, User, utcnow
@@ -29,10 +29,11 @@ DAY_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 def get_item(identifier: str, user: User | None) -> Item:
     """The item, if ``user`` may see it; NotFound either way otherwise (no existence leak).
 
-    A withdrawn item is Gone (410) for everyone but staff, and says nothing more.
+    A withdrawn item is Gone (410), saying nothing more, to those who could see it before;
+    staff still see it.
     """
     item = db.session.scalar(select(Item).where(Item.identifier == identifier))
-    if item is not None and item.status == "withdrawn" and not can_edit(user):
+    if item is not None and is_gone_for(user, item):
         raise Gone("This item has been withdrawn.")
     if item is None or not can_view(user, item):
         raise NotFound(f"No item {identifier}.")

@@ -277,3 +277,30 @@ def test_delete_keeps_an_original_another_items_recording_names(app, public_item
         assert items.find_item("OTHER-1").recordings[0].original is not None
     assert public_item["original"].is_file()  # still named by OTHER-1
     assert not any(path.exists() for path in public_item["derivatives"])
+
+
+def test_gone_only_to_those_who_could_see_it(app, client, auth):
+    """410 tells a visitor the item existed: only those who could see it before learn that."""
+    from archive.withdrawal import withdraw
+
+    with app.app_context():
+        for identifier, access, publish in (
+            ("GONE-PUB", "public", True),
+            ("GONE-RES", "researchers", True),
+            ("GONE-DRAFT", "public", False),
+        ):
+            item = items.create(identifier=identifier, title="قصيدة", type="poem", user=None)
+            items.describe(item, {"access": access}, user=None)
+            if publish:
+                items.publish(item, user=None)
+            withdraw(item, "the narrator asked", user=None)
+        db.session.remove()
+    assert client.get("/items/GONE-PUB").status_code == 410
+    assert client.get("/items/GONE-RES").status_code == 404
+    assert client.get("/items/GONE-DRAFT").status_code == 404
+    auth.login("researcher@example.org")
+    assert client.get("/items/GONE-RES").status_code == 410
+    assert client.get("/items/GONE-DRAFT").status_code == 404
+    auth.logout()
+    auth.login("archivist@example.org")
+    assert client.get("/items/GONE-DRAFT").status_code == 200

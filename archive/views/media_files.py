@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, send_file
 from flask_login import current_user
 
-from archive.access import can_edit, can_view
+from archive.access import can_edit, can_view, is_gone_for
 from archive.db import db
 from archive.models import Recording
 from archive.storage import absolute
@@ -17,9 +17,8 @@ PUBLIC_ROLES = ("access", "poster", "peaks")
 @bp.get("/media/<int:recording_id>/<role>")
 def media_file(recording_id: int, role: str):
     recording = db.session.get(Recording, recording_id)
-    if recording is not None and recording.item.status == "withdrawn":
-        if not can_edit(current_user):
-            abort(410)
+    if recording is not None and is_gone_for(current_user, recording.item):
+        abort(410)
     if recording is None or not can_view(current_user, recording.item):
         abort(404)
     if role not in PUBLIC_ROLES and not (role == "original" and can_edit(current_user)):
