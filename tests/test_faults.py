@@ -283,3 +283,11 @@ def test_changes_a_killed_process_did_not_index_are_indexed_by_recover(app):
         assert search("البرتقال", user=None)["total"] == 0
         recover()
         assert search("البرتقال", user=None)["total"] == 1
+
+
+def test_the_worker_recovers_jobs_every_minute(app):
+    from datetime import datetime
+
+    huey = app.extensions["huey"]
+    for moment in (datetime(2026, 11, 29, 3, 15), datetime(2026, 11, 30, 17, 42)):
+        assert "recover_jobs" in [task.name for task in huey.read_periodic(moment)]

@@ -45,5 +45,5 @@ def test_fixity_catches_a_flipped_byte_and_a_missing_file(env, tmp_path):  # noq
 def test_the_worker_schedules_fixity_weekly(app):
     huey = app.extensions["huey"]
     sunday, monday = datetime(2026, 11, 29, 3, 15), datetime(2026, 11, 30, 3, 15)
-    assert [task.name for task in huey.read_periodic(sunday)] == ["fixity_weekly"]
-    assert huey.read_periodic(monday) == []
+    assert "fixity_weekly" in [task.name for task in huey.read_periodic(sunday)]
+    assert "fixity_weekly" not in [task.name for task in huey.read_periodic(monday)]
