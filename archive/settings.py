@@ -72,6 +72,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("SERVER.WORKERS", 2, "gunicorn worker processes started by `archive serve`."),
     Setting("SERVER.THREADS", 8, "Threads per gunicorn worker (long uploads hold one each)."),
+    Setting(
+        "SERVER.PROXIES",
+        0,
+        "Reverse proxies in front of the archive whose X-Forwarded-For/-Proto/-Host headers "
+        "are trusted (0: none; the headers are then ignored, so they cannot be forged).",
+    ),
     Setting("AUTH.LOGIN_WINDOW", 900, "Seconds over which failed logins are counted."),
     Setting(
         "AUTH.LOGIN_LIMIT_ACCOUNT", 5, "Failed logins to one account in the window before it waits."

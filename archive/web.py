@@ -22,6 +22,30 @@ def select_locale() -> str:
     return lang if lang in LANGUAGES else "ar"
 
 
+class SecureCookies:
+    """WSGI middleware: over https, every cookie (session, remember-me, language) is marked
+    Secure, so the browser never sends it back over plain http. Behind a reverse proxy the
+    scheme is the one ``SERVER.PROXIES`` lets ProxyFix read from X-Forwarded-Proto."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if environ.get("wsgi.url_scheme") != "https":
+            return self.app(environ, start_response)
+
+        def secure_start(status, headers, exc_info=None):
+            headers = [
+                (name, f"{value}; Secure")
+                if name.lower() == "set-cookie" and "; secure" not in value.lower()
+                else (name, value)
+                for name, value in headers
+            ]
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, secure_start)
+
+
 def init_app(app: Flask) -> None:
     from archive.views import accounts as account_views
     from archive.views import authority, manage, media_files, public, search, transcribe
