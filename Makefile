@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SYSTEM := ffmpeg ffprobe espeak-ng venv
-TEST_SYSTEM := $(SYSTEM) chromium
+TEST_SYSTEM := $(SYSTEM) chromium redis-server
 
 .PHONY: run test setup system test-system lint format eval bench clean translations
 

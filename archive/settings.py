@@ -88,6 +88,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Failed logins from one address in the window before it waits.",
     ),
     Setting(
+        "AUTH.LOGIN_STORE",
+        "",
+        "Where failed logins are counted: empty for the database, or a Redis URL "
+        "(redis://host:6379/1) shared by every web process.",
+    ),
+    Setting(
         "AUTH.FRESH_LOGIN_MINUTES",
         30,
         "Minutes after logging in during which staff may change things without re-entering"

@@ -1,0 +1,110 @@
+"""The same login limits, counted in a real Redis server (``[AUTH] LOGIN_STORE``)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+import redis
+
+from archive import create_app, migrate
+from archive.db import db
+from archive.models import LoginAttempt
+from archive.users import create_user
+from tests.conftest import PASSWORD
+from tests.test_login_limits import (  # noqa: F401 (run again here, on Redis)
+    attempt,
+    test_a_success_clears_the_account_count,
+    test_an_account_waits_after_five_failures,
+    test_an_address_waits_after_twenty_failures,
+)
+
+SERVER = shutil.which("redis-server")
+pytestmark = pytest.mark.skipif(
+    SERVER is None, reason="redis-server is not installed (make test installs it)"
+)
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    folder = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen(
+        [SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(folder)],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait(10)
+
+
+@pytest.fixture
+def app(tmp_path, redis_url):
+    redis.Redis.from_url(redis_url).flushdb()
+    config = {
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "QUEUE": {"IMMEDIATE": True},
+        "AUTH": {"LOGIN_STORE": redis_url},
+    }
+    app = create_app(config)
+    with app.app_context():
+        migrate.upgrade()
+        create_user("admin@example.org", PASSWORD, "admin")
+        create_user("archivist@example.org", PASSWORD, "archivist")
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_counts_are_in_redis_not_in_the_database(app, client, auth, redis_url):
+    for _ in range(3):
+        attempt(client, auth, "archivist@example.org", "wrong")
+    store = redis.Redis.from_url(redis_url)
+    assert store.zcard("archive:login-failures:account:archivist@example.org") == 3
+    assert store.zcard("archive:login-failures:address:10.0.0.1") == 3
+    assert store.ttl("archive:login-failures:account:archivist@example.org") > 0
+    with app.app_context():
+        assert db.session.query(LoginAttempt).count() == 0
+
+
+def test_the_count_holds_across_app_instances(app, client, auth, redis_url):
+    """Another process (here: another app, with its own database) sees the same count."""
+    from tests.conftest import Auth
+
+    for _ in range(5):
+        attempt(client, auth, "archivist@example.org", "wrong")
+    other = create_app(
+        {
+            "INSTANCE_PATH": app.instance_path + "-other",
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "AUTH": {"LOGIN_STORE": redis_url},
+        }
+    )
+    with other.app_context():
+        migrate.upgrade()
+        create_user("archivist@example.org", PASSWORD, "archivist")
+        db.session.remove()
+    with other.test_client() as second:
+        response = attempt(second, Auth(second), "archivist@example.org", PASSWORD)
+        assert response.status_code == 429
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
