@@ -221,12 +221,15 @@ def run_job_with_progress(job_id: int, label: str) -> None:
 
     thread = threading.Thread(target=work, name=f"job-{job_id}")
     thread.start()
-    shown, job = 0, None
+    shown, job = 0, db.session.get(Job, job_id)
     # When a worker took the job first, this one returns at once: follow the worker's run.
     deadline = time.monotonic() + current_app.config["MEDIA"]["TRANSCODE_TIMEOUT"] + 60
     with click.progressbar(length=100, label=label, show_percent=True, file=sys.stderr) as bar:
         while thread.is_alive() or (
-            job is not None and job.state not in ("done", "failed") and time.monotonic() < deadline
+            not errors
+            and job is not None
+            and job.state not in ("done", "failed")
+            and time.monotonic() < deadline
         ):
             thread.join(0.3) if thread.is_alive() else time.sleep(0.3)
             db.session.expire_all()

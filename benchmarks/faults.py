@@ -120,14 +120,19 @@ def stop(process: subprocess.Popen) -> str:
 
 def kill_worker_during_transcodes(instance: Instance, kills: int) -> int:
     """Start the worker, SIGKILL it while a transcode is under way, ``kills`` times."""
-    landed = 0
-    for _ in range(kills):
+    landed, total = 0, len(instance.jobs())
+    for n in range(1, kills + 1):
         worker = instance.start("worker")
+        # Spread the kills over the queue: let some jobs finish before each one.
+        wanted = total * (n - 1) // (kills + 1)
         running = wait_for(
-            lambda: instance.query(
-                "select id from jobs where state = 'transcoding' and progress > 0"
+            lambda wanted=wanted: (
+                instance.query("select count(*) from jobs where state = 'done'")[0][0] >= wanted
+                and instance.query(
+                    "select id from jobs where state = 'transcoding' and progress > 0"
+                )
             ),
-            180,
+            300,
         )
         kill(worker)
         if running:
