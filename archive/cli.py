@@ -34,7 +34,8 @@ def fail(message: str) -> None:
 @with_appcontext
 def init():
     """Create or migrate the database, the index and the media folders (safe to run again)."""
-    from archive import migrate, storage
+    import indexer
+    from archive import indexing, migrate, storage
     from archive.users import ensure_admin
 
     instance = Path(current_app.instance_path)
@@ -51,6 +52,9 @@ def init():
         admin, password = ensure_admin()
     except ArchiveError as exc:
         fail(f"Cannot create the first admin: {exc}")
+    if indexer.outdated(indexing.index_root()):
+        click.echo("The search index was written by an older version: rebuilding it…")
+        indexing.reindex()
     click.echo(f"Archive ready in {instance}")
     if password:
         click.echo(f"Created the admin account {admin.email} with password: {password}")

@@ -12,11 +12,12 @@ The search index (plain dicts in, plain results out; Whoosh objects never leave 
 
 - :func:`open_index` opens (or creates) the index under a folder; :meth:`Index.update` replaces
   and removes items, :meth:`Index.search` searches as an :class:`Access` may, returning a
-  :class:`SearchResult`; :func:`rebuild` builds a fresh index and swaps it in.
+  :class:`SearchResult`; :func:`rebuild` builds a fresh index and swaps it in; :func:`outdated` says whether the live
+  index was written in an older format and needs a rebuild.
 """
 
 from .analysis import arabic_analyzer, name_analyzer, terms
-from .index import Index, IndexBusy, open_index, rebuild
+from .index import Index, IndexBusy, open_index, outdated, rebuild
 from .normalization import normalize
 from .search import Access, SearchResult
 from .stemming import stem
@@ -30,6 +31,7 @@ __all__ = [
     "name_analyzer",
     "normalize",
     "open_index",
+    "outdated",
     "rebuild",
     "stem",
     "terms",

@@ -33,6 +33,8 @@ FOLDER_PREFIX = "index-"
 BUILDING = "BUILDING"  # marker file in a folder rebuild() is still writing
 SWAP_WAIT = 30.0  # seconds rebuild() waits for a running update before swapping anyway
 STALE_BUILD = 24 * 3600  # a BUILDING folder older than this is left over from a crash
+FORMAT = "2"  # what the documents hold; an index of another format is rebuilt by `archive init`
+FORMAT_FILE = "FORMAT"
 
 
 class IndexBusy(Exception):
@@ -200,7 +202,7 @@ def rebuild(root: str | Path, items: Iterable[dict], *, procs: int = 1, limitmb:
     folder = _new_folder(root, building=True)
     seen, vocab = set(), {}
     try:
-        ix = windex.create_in(str(folder), build_schema())
+        ix = _create(folder)
         if procs > 1:
             writer = ix.writer(procs=procs, multisegment=True, limitmb=limitmb, codec=codec())
         else:
@@ -238,6 +240,23 @@ def codec() -> W3Codec:
     return W3Codec(compression=0)
 
 
+def _create(folder: Path):
+    (folder / FORMAT_FILE).write_text(FORMAT + "\n")
+    return windex.create_in(str(folder), build_schema())
+
+
+def outdated(root: str | Path) -> bool:
+    """True when the live index under ``root`` was written in an older format (its documents
+    lack what this code reads): rebuild it."""
+    folder = _target(Path(root))
+    if folder is None or not windex.exists_in(str(folder)):
+        return False
+    try:
+        return (folder / FORMAT_FILE).read_text().strip() != FORMAT
+    except FileNotFoundError:
+        return True
+
+
 def _target(root: Path) -> Path | None:
     """The folder ``current`` names, or None when there is no ``current``."""
     link = root / CURRENT
@@ -256,11 +275,11 @@ def _ensure_current(root: Path) -> Path:
         folder = _target(root)
         if folder is not None and folder.is_dir():
             if not windex.exists_in(str(folder)):
-                windex.create_in(str(folder), build_schema())
+                _create(folder)
             return folder
         root.mkdir(parents=True, exist_ok=True)
         new = _new_folder(root)
-        windex.create_in(str(new), build_schema())
+        _create(new)
         if os.path.islink(root / CURRENT):  # dangling: replace it
             _point(root, new)
             return new

@@ -1,21 +1,18 @@
 """The moments where an item says what was searched: its best matching segments, marked.
 
-Only the items of the page shown are looked at. The positions of the query terms in an item's
-transcript (read from the postings, one pass per term over the page's items) are mapped to
-segment numbers with the item's ``layout`` column; segments are ranked by how many clauses of
-the query they match, then by the IDF-weighted count of matches; the best are read from their
-segment documents and their words marked in the original text.
+Only the items of the page shown are looked at. Each item's ``layout`` column maps every term
+of its transcript to the segments that say it (see :mod:`indexer.schema`); segments are ranked
+by how many clauses of the query they match, then by the IDF-weighted count of matches; the
+best are read from their segment documents and their words marked in the original text (a
+phrase is checked word by word there, so a segment holding its words apart is passed over).
 """
 
-from bisect import bisect_right
 from html import escape
 
 from whoosh import query as wq
 
-from .matching import Positions
 from .schema import text_tokens
 
-MAX_PREFIX_TERMS = 64  # terms a prefix stands for when finding moments
 STREAMS = (("transcript", "open"), ("transcript_restricted", "restricted"))
 
 
@@ -26,13 +23,13 @@ def find_hits(view, clauses, docnums, per_item: int, restricted_text: bool) -> d
     ``restricted_text``.
     """
     streams = STREAMS if restricted_text else STREAMS[:1]
-    postings = _Positions(view.searcher, sorted(docnums))
+    weights = _Weights(view.searcher)
     hits = {}
     for docnum in docnums:
         layout = view.layouts[docnum]
         if not layout or not layout.get("segments"):
             continue
-        ranked = _rank(postings, clauses, docnum, layout, streams)
+        ranked = _rank(weights, clauses, layout, streams)
         identifier = view.catalogue.items[docnum].identifier
         found = []
         for number in ranked:
@@ -49,66 +46,81 @@ def find_hits(view, clauses, docnums, per_item: int, restricted_text: bool) -> d
     return hits
 
 
-def _rank(postings, clauses, docnum: int, layout: dict, streams) -> list[int]:
-    """Segment numbers of one item, best first."""
+def _rank(weights, clauses, layout: dict, streams) -> list[int]:
+    """Segment numbers of one item that may match, best first."""
     scores = {}  # segment number -> [set of clause numbers, weight]
 
-    def add(number, clause, weight):
-        entry = scores.setdefault(number, [set(), 0.0])
-        entry[0].add(clause)
-        entry[1] += weight
+    def add(numbers, clause, weight):
+        for number in numbers:
+            entry = scores.get(number)
+            if entry is None:
+                scores[number] = [{clause}, weight]
+            else:
+                entry[0].add(clause)
+                entry[1] += weight
 
     for fieldname, stream in streams:
-        starts, numbers = layout[stream]
-        if not starts:
+        said = layout.get(stream)
+        if not said or not isinstance(said, str):  # none, or an older index: no moments
             continue
-
-        def number_at(position, starts=starts, numbers=numbers):
-            return numbers[bisect_right(starts, position) - 1]
-
         for c, (kind, value) in enumerate(clauses):
-            if kind == "phrase":
-                first = postings.at(fieldname, value[0], docnum)
-                rest = [set(postings.at(fieldname, t, docnum)) for t in value[1:]]
-                weight = sum(postings.idf(fieldname, t) for t in value)
-                for p in first:
-                    if all(p + i in following for i, following in enumerate(rest, 1)):
-                        if number_at(p) == number_at(p + len(value) - 1):
-                            add(number_at(p), c, weight)
+            if kind == "phrase":  # segments holding every word; mark() checks their order
+                holding = set(segments_saying(said, value[0]))
+                for term in value[1:]:
+                    holding.intersection_update(segments_saying(said, term))
+                if holding:
+                    add(holding, c, sum(weights.idf(fieldname, t) for t in value))
                 continue
-            terms = postings.expand(fieldname, value) if kind == "prefix" else value
+            terms = terms_starting(said, value) if kind == "prefix" else value
             for term in terms:
-                weight = postings.idf(fieldname, term)
-                for p in postings.at(fieldname, term, docnum):
-                    add(number_at(p), c, weight)
+                numbers = segments_saying(said, term)
+                if numbers:
+                    add(numbers, c, weights.idf(fieldname, term))
     return sorted(scores, key=lambda n: (-len(scores[n][0]), -scores[n][1], n))
 
 
-class _Positions(Positions):
-    """Positions of the query terms in the page's items, with their IDF and prefix terms."""
+def segments_saying(said: str, term: str) -> list[int]:
+    """Numbers of the segments saying ``term`` (once per time said), from
+    :func:`indexer.schema.said_lines`.
 
-    def __init__(self, searcher, docnums: list[int]):
-        super().__init__(searcher.reader(), docnums)
+    >>> segments_saying("\\nقال\\t0 2 2\\nسجن\\t1\\n", "قال"), segments_saying("\\nقال\\t0\\n", "قا")
+    ([0, 2, 2], [])
+    """
+    key = f"\n{term}\t"
+    at = said.find(key)
+    if at < 0:
+        return []
+    start = at + len(key)
+    return [int(n) for n in said[start : said.index("\n", start)].split()]
+
+
+def terms_starting(said: str, prefix: str) -> list[str]:
+    """The terms of :func:`indexer.schema.said_lines` that start with ``prefix``.
+
+    >>> terms_starting("\\nسجن\\t0\\nسجان\\t1\\nقال\\t2\\n", "سج")
+    ['سجن', 'سجان']
+    """
+    found, key = [], f"\n{prefix}"
+    at = said.find(key)
+    while at >= 0:
+        tab = said.index("\t", at + 1)
+        found.append(said[at + 1 : tab])
+        at = said.find(key, tab)
+    return found
+
+
+class _Weights:
+    """The IDF of the terms met, each asked of the searcher once per search."""
+
+    def __init__(self, searcher):
         self.searcher = searcher
         self._idf = {}
-        self._prefixes = {}
 
     def idf(self, fieldname: str, term: str) -> float:
         key = (fieldname, term)
         if key not in self._idf:
             self._idf[key] = self.searcher.idf(fieldname, term)
         return self._idf[key]
-
-    def expand(self, fieldname: str, prefix: str) -> list[str]:
-        key = (fieldname, prefix)
-        if key not in self._prefixes:
-            found = [
-                (info.doc_frequency(), term.decode("utf-8"))
-                for term, info in self.reader.iter_prefix(fieldname, prefix)
-            ]
-            found.sort(key=lambda pair: -pair[0])
-            self._prefixes[key] = [term for _, term in found[:MAX_PREFIX_TERMS]]
-        return self._prefixes[key]
 
 
 def _segment(searcher, docnum: int, identifier: str, layout: dict, number: int) -> dict | None:

@@ -4,9 +4,9 @@ Three kinds of document share the schema:
 
 - an **item** document (``kind`` "item"): metadata, people, tags, collections, places and the
   item's whole transcript with word positions, so that items are matched, ranked, counted and
-  faceted as wholes. Its ``layout`` column maps transcript positions to segment numbers, which
-  is how the best moments of the items shown are found (from the positions of the query terms,
-  phrases included) without indexing every segment's words a second time;
+  faceted as wholes. Its ``layout`` column maps each term of the transcript to the numbers of
+  the segments that say it, which is how the best moments of the items shown are found (one
+  read per item shown, instead of the postings of every query term);
 - a **segment** document per transcript segment with words: its item's identifier, and stored
   its number, start, end, language, original text (for highlighting), access, status and
   embargo. An item's segment documents are added just before its item document;
@@ -27,7 +27,7 @@ Transcripts are analyzed once, here, into the terms of :func:`indexer.arabic_ana
 >>> [(d.get("kind", "segment"), d["identifier"]) for d in docs]
 [('segment', 'PMA-1'), ('item', 'PMA-1')]
 >>> docs[1]["decade"], docs[1]["transcript"], docs[1]["layout"], sorted(words[0])
-('1980', 'قال سجن', {'segments': 1, 'open': ([0], [0]), 'restricted': ([], [])}, ['اسري', 'السجون', 'قالوا', 'نفحه'])
+('1980', 'قال سجن', {'segments': 1, 'open': '\\nقال\\t0\\nسجن\\t0\\n', 'restricted': '\\n'}, ['اسري', 'السجون', 'قالوا', 'نفحه'])
 """
 
 import re
@@ -131,8 +131,7 @@ def item_documents(item: dict) -> tuple[list[dict], tuple[set[str], set[str]]]:
     embargo = naive_utc(item.get("embargo_until"))
 
     streams = {False: [], True: []}  # restricted? -> terms of each segment, in order
-    layout = {False: ([], []), True: ([], [])}  # restricted? -> (first positions, numbers)
-    length = {False: 0, True: 0}  # restricted? -> terms so far
+    where = {False: {}, True: {}}  # restricted? -> term -> number of each segment saying it
     words = {False: set(), True: set()}
     segment_docs = []
     for transcript in item.get("transcripts") or ():
@@ -145,10 +144,12 @@ def item_documents(item: dict) -> tuple[list[dict], tuple[set[str], set[str]]]:
                 continue
             restricted = closed or bool(segment.get("restricted"))
             number = len(segment_docs)
-            starts, numbers = layout[restricted]
-            starts.append(length[restricted])
-            numbers.append(number)
-            length[restricted] += len(terms)
+            said = where[restricted]
+            for term in terms:
+                if term in said:
+                    said[term].append(number)
+                else:
+                    said[term] = [number]
             streams[restricted].append(" ".join(terms))
             words[restricted].update(segment_words)
             segment_docs.append(
@@ -203,8 +204,8 @@ def item_documents(item: dict) -> tuple[list[dict], tuple[set[str], set[str]]]:
         "transcript_restricted": " ".join(streams[True]),
         "layout": {
             "segments": len(segment_docs),
-            "open": layout[False],
-            "restricted": layout[True],
+            "open": said_lines(where[False]),
+            "restricted": said_lines(where[True]),
         },
         "info": {
             "identifier": identifier,
@@ -230,6 +231,15 @@ def item_documents(item: dict) -> tuple[list[dict], tuple[set[str], set[str]]]:
     for name in ("title", "description", "names", "tag", "collection", "place"):
         words[False].update(index_terms(doc[name])[1])
     return segment_docs + [_without_empty(doc)], (words[False], words[True] - words[False])
+
+
+def said_lines(said: dict[str, list[int]]) -> str:
+    """Term -> numbers of the segments saying it, as one string ("\\nterm\\t0 0 3\\n..."):
+    a string is read back from the index at once, and a term found in it with ``str.find``
+    (see :func:`indexer.moments.segments_saying`); a dict of a long transcript's terms costs
+    far more to unpickle for every item shown."""
+    lines = [f"{term}\t{' '.join(map(str, numbers))}" for term, numbers in said.items()]
+    return "\n" + "".join(line + "\n" for line in lines)
 
 
 def visibility(item: dict) -> tuple[str, str, datetime | None]:
