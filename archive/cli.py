@@ -372,14 +372,26 @@ def _plain(html_text: str) -> str:
 
 
 @main.command()
-@click.option("--procs", default=1, show_default=True, type=int, help="Writer processes.")
+@click.option(
+    "--procs",
+    type=click.IntRange(min=1),
+    help="Writer processes [default: one per core, for archives of over 500 items].",
+)
 @with_appcontext
-def reindex(procs: int):
+def reindex(procs: int | None):
     """Rebuild the whole search index from the database and swap it in atomically."""
+    import os
     import time
 
-    from archive.indexing import reindex as rebuild
+    from sqlalchemy import func, select
 
+    from archive.db import db
+    from archive.indexing import reindex as rebuild
+    from archive.models import Item
+
+    if procs is None:  # several writers pay off once there is enough to write
+        large = (db.session.scalar(select(func.count(Item.id))) or 0) > 500
+        procs = (os.cpu_count() or 1) if large else 1
     started = time.monotonic()
     count = rebuild(procs=procs)
     click.echo(f"Indexed {count} item(s) in {time.monotonic() - started:.1f} s.")
