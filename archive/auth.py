@@ -134,21 +134,26 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _too_many_failures(email: str, address: str, template: str):
+    """A 429 page saying how long to wait, when the account or address failed too often."""
+    wait = throttle.wait_seconds(email, address)
+    if not wait:
+        return None
+    minutes = max(1, round(wait / 60))
+    flash(_("Too many failed logins: try again in %(minutes)s minutes.", minutes=minutes), "error")
+    response = current_app.make_response((render_template(template), 429))
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "POST":
         email = request.form.get("email", "")
         address = request.remote_addr or "unknown"
-        wait = throttle.wait_seconds(email, address)
-        if wait:
-            minutes = max(1, round(wait / 60))
-            flash(
-                _("Too many failed logins: try again in %(minutes)s minutes.", minutes=minutes),
-                "error",
-            )
-            response = current_app.make_response((render_template("login.html"), 429))
-            response.headers["Retry-After"] = str(wait)
-            return response
+        refused = _too_many_failures(email, address, "login.html")
+        if refused is not None:
+            return refused
         user = find_user(email)
         if (
             user is not None
@@ -172,16 +177,9 @@ def reauth():
     back = safe_next(request.args.get("next")) or url_for("web.home")
     if request.method == "POST":
         email, address = current_user.email, request.remote_addr or "unknown"
-        wait = throttle.wait_seconds(email, address)
-        if wait:
-            minutes = max(1, round(wait / 60))
-            flash(
-                _("Too many failed logins: try again in %(minutes)s minutes.", minutes=minutes),
-                "error",
-            )
-            response = current_app.make_response((render_template("reauth.html"), 429))
-            response.headers["Retry-After"] = str(wait)
-            return response
+        refused = _too_many_failures(email, address, "reauth.html")
+        if refused is not None:
+            return refused
         if current_user.check_password(request.form.get("password", "")):
             throttle.record(email, address, success=True)
             session[LOGIN_AT] = int(time.time())
