@@ -1,8 +1,8 @@
 """The WSGI entry point for gunicorn: ``archive.wsgi:app``.
 
-Each worker imports this module after it starts, opens the search index and reads its
-catalogue in the background, so that the first researcher to search after a restart does
-not wait for it.
+Each worker imports this module after it starts and, in the background, compiles the page
+templates and opens the search index (reading its catalogue), so that the first visitors after
+a restart do not wait for either.
 """
 
 import threading
@@ -10,4 +10,12 @@ import threading
 from archive import create_app, search
 
 app = create_app()
-threading.Thread(target=search.warm, args=(app,), name="warm-search", daemon=True).start()
+
+
+def _warm() -> None:
+    for name in app.jinja_env.list_templates(extensions=["html"]):
+        app.jinja_env.get_template(name)
+    search.warm(app)
+
+
+threading.Thread(target=_warm, name="warm", daemon=True).start()

@@ -26,7 +26,9 @@ printf '%-22s %12s %10s %10s\n' page requests/s p50 p99
 for entry in "listening:/items/DEMO-002" "home:/" "search:/search?q=$search"; do
   name=${entry%%:*}
   path=${entry#*:}
-  curl -fs -o /dev/null "http://127.0.0.1:$port$path"   # warm up, and fail loudly on an error
+  curl -fs -o /dev/null "http://127.0.0.1:$port$path"   # fail loudly on an error
+  # a server that has been running: both workers warm (first renders, caches, connections)
+  wrk -t2 -c"$connections" -d3s "http://127.0.0.1:$port$path" > /dev/null
   out=$(wrk --latency -t2 -c"$connections" -d"${duration}s" "http://127.0.0.1:$port$path")
   rps=$(awk '/Requests\/sec/ {print $2}' <<< "$out")
   p50=$(awk '$1 == "50%" {print $2}' <<< "$out")
