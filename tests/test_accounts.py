@@ -143,6 +143,7 @@ def test_archivists_cannot_manage_users(app, client, auth):
 
 def test_role_changes_and_the_admin_cannot_demote_or_deactivate_themself(app, client, auth):
     admin, archivist = user(app, "admin@example.org"), user(app, "archivist@example.org")
+    client.set_cookie("lang", "en")  # the messages are flashed in the language of the POST
     auth.login("admin@example.org")
     post(client, auth, f"/manage/users/{archivist.id}/role", role="researcher")
     assert user(app, "archivist@example.org").role == "researcher"
@@ -152,6 +153,8 @@ def test_role_changes_and_the_admin_cannot_demote_or_deactivate_themself(app, cl
     ) in actions(app)
     post(client, auth, f"/manage/users/{archivist.id}/role", role="admin")
     assert user(app, "archivist@example.org").role == "admin"
+    done = client.get("/manage/users").get_data(as_text=True)
+    assert "archivist@example.org now has the role Admin." in done  # the label, not the code
 
     refused = post(client, auth, f"/manage/users/{admin.id}/role", role="archivist")
     assert refused.status_code == 302
@@ -223,6 +226,7 @@ def age_login(client, minutes: float) -> None:
 def test_staff_changes_need_a_fresh_login(app, client, auth):
     with app.app_context():
         make("PUB-9", title="قصيدة", status="draft")
+    client.set_cookie("lang", "en")
     auth.login("archivist@example.org")
     token = auth.csrf("/manage/items/PUB-9")
     age_login(client, 31)

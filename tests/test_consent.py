@@ -100,6 +100,7 @@ def test_tightening_the_release_lowers_the_access_at_once(app, client, auth):
         assert found("الإضراب") == ["C-1"]
     assert client.get("/items/C-1").status_code == 200
 
+    client.set_cookie("lang", "en")  # the message is flashed in the language of the POST
     auth.login("archivist@example.org")
     response = edit(client, auth, access="public", release_access="researchers")
     assert response.status_code == 302

@@ -192,13 +192,23 @@ def user_action(user_id: int, action: str):
     return redirect(url_for("accounts.users"))
 
 
+def _role_label(role: str) -> str:
+    if role == "admin":
+        return _("Admin")
+    if role == "archivist":
+        return _("Archivist")
+    return _("Researcher")
+
+
 def _user_done(action: str, user) -> str:
     if action == "approve":
         return _("%(email)s is approved.", email=user.email)
     if action == "refuse":
         return _("The registration of %(email)s is refused.", email=user.email)
     if action == "role":
-        return _("%(email)s now has the role %(role)s.", email=user.email, role=user.role)
+        return _(
+            "%(email)s now has the role %(role)s.", email=user.email, role=_role_label(user.role)
+        )
     if action == "deactivate":
         return _("%(email)s is deactivated.", email=user.email)
     return _("%(email)s is active again.", email=user.email)
