@@ -308,8 +308,8 @@ def run(size: int, procs: int, out) -> None:
           file=out)  # fmt: skip
     print(f"  {'SQLite FTS5':28}{segments / fts_build:12,.0f}{fts_build:9.1f}{fts[0]:9.1f}{fts[1]:9.1f}",
           file=out)  # fmt: skip
-    print(f"  ratio Whoosh/FTS5: build {whoosh_build / fts_build:.1f}x, p95 in-process "
-          f"{local[1] / fts[1]:.1f}x, p95 HTTP {over_http[1] / fts[1]:.1f}x", file=out)  # fmt: skip
+    print(f"  ratio Whoosh/FTS5: build {whoosh_build / fts_build:.2g}x, p95 in-process "
+          f"{local[1] / fts[1]:.2g}x, p95 HTTP {over_http[1] / fts[1]:.2g}x", file=out)  # fmt: skip
     out.flush()
 
 
