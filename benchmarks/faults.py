@@ -186,8 +186,8 @@ def kill_reindex_half_way(instance: Instance) -> tuple[bool, bool]:
     if again.returncode != 0:
         raise SystemExit(f"archive reindex after the kill failed: {again.stderr.strip()}")
     leftover = list((instance.folder / "index").glob("*/BUILDING"))
-    if leftover:  # removed by a later rebuild once a day old (indexer.index.STALE_BUILD)
-        print(f"  {len(leftover)} half-built index folder(s) left beside the live one")
+    if leftover:  # the next rebuild removes the folder of a killed one (indexer/building.py)
+        print(f"  {len(leftover)} half-built index folder(s) left after the next reindex")
     return building, unchanged and instance.search_identifiers() == before
 
 

@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Iterable
 from contextlib import suppress
-from datetime import UTC, datetime
 from pathlib import Path
 from secrets import token_hex
 
@@ -24,15 +23,14 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.index import LockError
 from whoosh.util.filelock import try_for
 
+from . import building
 from .catalogue import Catalogue, LeafCache
 from .schema import build_schema, item_documents, visibility, vocab_document
 from .search import Access, SearchResult, View, run
 
 CURRENT = "current"
 FOLDER_PREFIX = "index-"
-BUILDING = "BUILDING"  # marker file in a folder rebuild() is still writing
 SWAP_WAIT = 30.0  # seconds rebuild() waits for a running update before swapping anyway
-STALE_BUILD = 24 * 3600  # a BUILDING folder older than this is left over from a crash
 FORMAT = "2"  # what the documents hold; an index of another format is rebuilt by `archive init`
 FORMAT_FILE = "FORMAT"
 
@@ -199,7 +197,7 @@ def rebuild(root: str | Path, items: Iterable[dict], *, procs: int = 1, limitmb:
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    folder = _new_folder(root, building=True)
+    folder, marker = building.start(root, FOLDER_PREFIX)
     seen, vocab = set(), {}
     try:
         ix = _create(folder)
@@ -225,11 +223,13 @@ def rebuild(root: str | Path, items: Iterable[dict], *, procs: int = 1, limitmb:
         except BaseException:
             _cancel(writer)
             raise
-        (folder / BUILDING).unlink()
         _swap(root, folder)
+        (folder / building.BUILDING).unlink()  # after the swap: never removable before it
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+    finally:
+        building.finish(marker)
     _remove_old(root)
     return len(seen)
 
@@ -290,12 +290,9 @@ def _ensure_current(root: Path) -> Path:
             shutil.rmtree(new, ignore_errors=True)
 
 
-def _new_folder(root: Path, building: bool = False) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-    folder = root / f"{FOLDER_PREFIX}{stamp}-{token_hex(4)}"
+def _new_folder(root: Path) -> Path:
+    folder = root / f"{FOLDER_PREFIX}{building.stamp()}"
     folder.mkdir()
-    if building:
-        (folder / BUILDING).touch()
     return folder
 
 
@@ -325,15 +322,19 @@ def _swap(root: Path, folder: Path) -> None:
 
 
 def _remove_old(root: Path) -> None:
-    """Delete index folders other than the live one and those still being built."""
+    """Delete index folders other than the live one and those another process is building
+    (a folder a killed rebuild left goes now: its lock died with it)."""
     live = _target(root)
     for folder in root.iterdir():
-        if not folder.name.startswith(FOLDER_PREFIX) or folder.is_symlink():
+        if folder.is_symlink() or not folder.is_dir() or folder == live:
             continue
-        if not folder.is_dir() or folder == live:
-            continue
-        marker = folder / BUILDING
-        if marker.exists() and time.time() - marker.stat().st_mtime < STALE_BUILD:
+        if folder.name.startswith(FOLDER_PREFIX):
+            if not building.abandoned(folder):
+                continue
+        elif folder.name.startswith(f".{FOLDER_PREFIX}"):  # a rebuild between mkdir and rename
+            if time.time() - folder.stat().st_mtime < building.STALE_BUILD:
+                continue
+        else:
             continue
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -5,9 +5,12 @@ Plain Python on a temporary folder: no Flask, a real Whoosh index.
 
 import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from whoosh import index as windex
@@ -15,6 +18,7 @@ from whoosh import index as windex
 from indexer import Access, IndexBusy, open_index, rebuild
 
 NOW = datetime(2025, 1, 1)
+FOLDER = "index-"
 
 
 def item(identifier, *segments, **fields):
@@ -135,6 +139,63 @@ def test_rebuild_swaps_the_index_under_an_open_one(root, index):
     index.update([item("NEW-3", "كلمة جديدة")])  # and writes into the new one
     assert index.item_identifiers() == {"NEW-1", "NEW-2", "NEW-3"}
     assert [p.name for p in root.iterdir() if p.name.startswith("index-")] == [new_folder.name]
+
+
+BUILD_FOREVER = """
+import sys, time
+from indexer import rebuild
+from tests.test_index import item
+
+def items():
+    for i in range(150):  # over Whoosh's batch of 100 documents: its writer processes start
+        yield item(f"SLOW-{i}", "كلمة")
+    print("building", flush=True)
+    time.sleep(600)
+
+rebuild(sys.argv[1], items(), procs=int(sys.argv[2]))
+"""
+
+
+def processes_named(token: str) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and token in (proc / "cmdline").read_text():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_a_folder_a_killed_rebuild_left_goes_with_the_next_rebuild(root, index, procs):
+    index.update([item("LIVE-1", "كلمة")])
+    token = f"killed-rebuild-{os.getpid()}-{procs}"
+    builder = subprocess.Popen(
+        [sys.executable, "-c", BUILD_FOREVER, str(root), str(procs), token],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[1],
+    )
+    try:
+        assert builder.stdout.readline().strip() == "building"
+        assert len(processes_named(token)) == 1 + (procs if procs > 1 else 0)
+        (building,) = [p for p in root.iterdir() if (p / "BUILDING").exists()]
+        rebuild(root, [item("NEW-1", "كلمة")])
+        assert building.is_dir()  # another process is still writing it: left alone
+    finally:
+        builder.kill()  # kill -9: no cleanup runs, the lock on its marker dies with it
+        builder.wait()
+        builder.stdout.close()
+    deadline = time.monotonic() + 10
+    while processes_named(token) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_named(token) == []  # Whoosh's writer processes died with it
+    assert building.is_dir()
+    rebuild(root, [item("NEW-2", "كلمة")])
+    assert not building.exists()
+    assert [p.name for p in root.iterdir() if FOLDER in p.name] == [os.readlink(root / "current")]
+    assert found(index, "كلمة") == ["NEW-2"]
 
 
 def test_searches_running_during_rebuild_see_one_index_or_the_other(root, index):
