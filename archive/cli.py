@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
 from archive import create_app
 from archive.errors import ArchiveError
@@ -19,8 +19,39 @@ def _create_app(*_args):
     return create_app()
 
 
+class ArchiveGroup(FlaskGroup):
+    """Commands run on a database ``archive init`` has not made (or not migrated) end with
+    that advice instead of a traceback."""
+
+    def invoke(self, ctx):
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            return super().invoke(ctx)
+        except OperationalError as exc:
+            if "no such table" not in str(exc) and "no such column" not in str(exc):
+                raise
+            with ctx.ensure_object(ScriptInfo).load_app().app_context():
+                problem = _not_ready()
+            if problem is None:
+                raise
+            raise click.ClickException(problem) from None
+
+
+def _not_ready() -> str | None:
+    """A message when this instance's database cannot serve this version, else None."""
+    from archive import migrate
+
+    reason = migrate.behind()
+    if reason is None:
+        return None
+    return (
+        f"The database in {current_app.instance_path} cannot be used: {reason}. Run `archive init`."
+    )
+
+
 @click.group(
-    cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False
+    cls=ArchiveGroup, create_app=_create_app, add_default_commands=False, add_version_option=False
 )
 def main():
     """The oral-history archive of the Palestinian prisoners' movement."""
@@ -69,6 +100,9 @@ def serve(host: str, port: int):
     """Serve the web app and run the background worker, until Ctrl-C."""
     from archive.supervisor import serve as run
 
+    problem = _not_ready()
+    if problem:
+        fail(problem)
     sys.exit(run(host, port, current_app.config["SERVER"]))
 
 
@@ -79,6 +113,9 @@ def worker():
     from archive.jobs import recover
     from archive.queue import huey
 
+    problem = _not_ready()
+    if problem:
+        fail(problem)
     requeued = recover()  # jobs a worker killed half-way left behind (then every minute)
     if requeued:
         click.echo(f"Queued again {len(requeued)} unfinished job(s): {requeued}", err=True)

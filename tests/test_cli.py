@@ -50,6 +50,25 @@ def test_init_creates_admin_once_and_is_safe_to_run_again(env):
     assert query(env, "select email, role from users") == [("admin@localhost", "admin")]
 
 
+def test_commands_on_an_instance_never_initialized_say_run_init(env):
+    for command in (["demo"], ["search", "x", "--as", "admin@localhost"], ["serve"], ["worker"]):
+        result = archive(env, *command, timeout=60)
+        assert result.returncode == 1, (command, result.stderr)
+        assert "never initialized. Run `archive init`." in result.stderr, (command, result.stderr)
+        assert "Traceback" not in result.stderr
+    assert "search [OPTIONS] QUERY" in archive(env, "search", "--help").stdout
+
+
+def test_the_worker_refuses_a_database_not_migrated_to_this_version(env):
+    assert archive(env, "init").returncode == 0
+    with sqlite3.connect(Path(env["ARCHIVE_INSTANCE"]) / "archive.db") as con:
+        con.execute("update alembic_version set version_num = '0004'")
+    result = archive(env, "worker", timeout=60)
+    assert result.returncode == 1 and "(0004) is not the one this version uses" in result.stderr
+    assert archive(env, "init").returncode == 0  # migrates it again
+    assert query(env, "select version_num from alembic_version") != [("0004",)]
+
+
 def test_admin_password_from_environment(env):
     env["ARCHIVE_ADMIN_PASSWORD"] = "a password from the environment"
     result = archive(env, "init")
