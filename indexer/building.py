@@ -43,10 +43,8 @@ def start(root: Path, prefix: str):
     hidden = root / f".{prefix}{stamp()}"
     hidden.mkdir()
     marker = open(hidden / BUILDING, "w")  # noqa: SIM115 - held open for the whole build
-    try:
+    with suppress(OSError):  # no locks on this file system: the marker's age decides (STALE_BUILD)
         fcntl.flock(marker, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:  # no locks on this file system: the marker's age decides (STALE_BUILD)
-        pass
     _held[id(marker)] = (marker, os.getpid())
     folder = root / hidden.name[1:]
     hidden.rename(folder)
