@@ -50,6 +50,12 @@ def _not_ready() -> str | None:
     )
 
 
+def _require_ready() -> None:
+    problem = _not_ready()
+    if problem:
+        fail(problem)
+
+
 @click.group(
     cls=ArchiveGroup, create_app=_create_app, add_default_commands=False, add_version_option=False
 )
@@ -100,9 +106,7 @@ def serve(host: str, port: int):
     """Serve the web app and run the background worker, until Ctrl-C."""
     from archive.supervisor import serve as run
 
-    problem = _not_ready()
-    if problem:
-        fail(problem)
+    _require_ready()
     sys.exit(run(host, port, current_app.config["SERVER"]))
 
 
@@ -113,9 +117,7 @@ def worker():
     from archive.jobs import recover
     from archive.queue import huey
 
-    problem = _not_ready()
-    if problem:
-        fail(problem)
+    _require_ready()
     requeued = recover()  # jobs a worker killed half-way left behind (then every minute)
     if requeued:
         click.echo(f"Queued again {len(requeued)} unfinished job(s): {requeued}", err=True)
