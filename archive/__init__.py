@@ -13,7 +13,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from archive import settings
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+
+
+def templates_path() -> Path:
+    """The Jinja templates: ``templates/`` beside the package in a source checkout, packaged
+    inside it (``archive/templates``) by a wheel."""
+    packaged = PACKAGE / "templates"
+    return packaged if packaged.is_dir() else ROOT / "templates"
 
 
 def instance_path() -> Path:
@@ -61,8 +69,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_path=str(instance),
-        template_folder=str(ROOT / "templates"),
-        static_folder="static",
+        template_folder=str(templates_path()),
+        static_folder=str(PACKAGE / "web" / "static"),
+        static_url_path="/static",
     )
     values = load_config(config)
     app.config.from_mapping(values)
@@ -82,8 +91,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if proxies > 0:  # the client's address and scheme as the proxy saw them
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
-    from archive import auth, page_cache, queue, web
+    from archive import web
+    from archive.accounts import login as auth
     from archive.db import db
+    from archive.holdings import queue
+    from archive.web import page_cache
 
     db.init_app(app)
     page_cache.install()

@@ -93,7 +93,7 @@ class Item(db.Model):
         String(40), default=""
     )  # as written: 1988, 1988-04, circa 1990
     place: Mapped[str] = mapped_column(Text, default="")  # where it was recorded
-    rights: Mapped[str] = mapped_column(String(40), default="")  # a code of archive.rights
+    rights: Mapped[str] = mapped_column(String(40), default="")  # a code of archive.access.rights
     download: Mapped[bool] = mapped_column(default=False)  # may the public download it
     notes: Mapped[str] = mapped_column(Text, default="")
     access: Mapped[str] = mapped_column(String(20), default="staff")

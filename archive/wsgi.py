@@ -7,7 +7,8 @@ a restart do not wait for either.
 
 import threading
 
-from archive import create_app, search
+from archive import create_app
+from archive.discovery import search
 
 app = create_app()
 

@@ -6,7 +6,7 @@
 For each corpus size (built deterministically from the shipped Arabic text by
 ``indexer.benchmark.corpus``), prints indexing throughput, and query latency
 p50/p95 over a fixed mix of one-word, two-word, phrase and faceted queries:
-in-process (the function the web page calls, ``archive.search.search``'s engine)
+in-process (the function the web page calls, ``archive.discovery.search.search``'s engine)
 and over HTTP (``GET /api/search`` on the web server ``archive serve`` starts),
 then the same for SQLite FTS5 (unicode61, remove_diacritics 2) on the same
 corpus, with highlighting, a type facet and the access filter done in SQL.
@@ -83,7 +83,7 @@ def _free_port() -> int:
 
 def whoosh_http(instance: Path, mix) -> list[float]:
     """Latency of GET /api/search on the web server exactly as ``archive serve`` starts it."""
-    from archive.supervisor import commands
+    from archive.cli.supervisor import commands
 
     env = dict(os.environ, ARCHIVE_INSTANCE=str(instance), ARCHIVE_ADMIN_PASSWORD="benchmark pw")
     bin_dir = Path(sys.executable).parent

@@ -75,7 +75,7 @@ def bench_upload_rss(size: int = GiB) -> dict:
         env["ARCHIVE_ADMIN_PASSWORD"] = "benchmark password"
         subprocess.run([bin_dir / "archive", "init"], env=env, check=True, capture_output=True)
         port = _free_port()
-        from archive.supervisor import commands
+        from archive.cli.supervisor import commands
 
         web = commands("127.0.0.1", port, {"WORKERS": 2, "THREADS": 8})["web"]
         web = [arg for arg in web if arg != "--access-logfile" and arg != "-"]

@@ -57,8 +57,8 @@ class Access:
 
     @classmethod
     def for_levels(cls, levels, now: datetime | None = None, granted=()) -> "Access":
-        """From ``archive.access.levels_for(user)``: None means staff; ``granted`` from
-        ``archive.access.granted_identifiers(user)``."""
+        """From ``archive.access.rules.levels_for(user)``: None means staff; ``granted`` from
+        ``archive.access.rules.granted_identifiers(user)``."""
         if levels is None:
             return cls.staff(now)
         return cls(("published",), tuple(levels), now, granted=frozenset(granted))

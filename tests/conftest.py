@@ -8,8 +8,8 @@ import re
 import pytest
 
 from archive import create_app, migrate
+from archive.accounts.users import create_user
 from archive.db import db
-from archive.users import create_user
 
 PASSWORD = "correct horse battery"
 

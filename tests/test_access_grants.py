@@ -9,12 +9,13 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from archive import grants, items, transcripts
-from archive.cli import reindex
+from archive.access import grants
+from archive.accounts.users import create_user
+from archive.catalogue import items, transcripts
+from archive.catalogue.transcript_formats import ParsedSegment
+from archive.cli.instance import reindex
 from archive.db import db
 from archive.models import AccessRequest, AuditEvent, Item, User, utcnow
-from archive.transcript_formats import ParsedSegment
-from archive.users import create_user
 from tests.conftest import PASSWORD, Auth
 from tests.test_publishing import fetch
 from tests.test_search_api import make
@@ -296,7 +297,7 @@ def test_who_may_ask(app, client, auth, hidden):
 
 
 def test_the_index_adds_granted_items_to_a_callers_levels(tmp_path):
-    """indexer.Access(granted=...): plain Python, no Flask; the same rules as archive.access."""
+    """indexer.Access(granted=...): plain Python, no Flask; the same rules as archive.access.rules."""
     from indexer import Access, open_index, rebuild
     from tests.test_search_engine import item
 

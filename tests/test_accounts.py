@@ -9,8 +9,8 @@ import time
 import pytest
 from sqlalchemy import select
 
-from archive.auth import LOGIN_AT
-from archive.cli import users_activate, users_approve, users_deactivate, users_list, users_role
+from archive.accounts.login import LOGIN_AT
+from archive.cli.records import users_activate, users_approve, users_deactivate, users_list, users_role
 from archive.db import db
 from archive.models import AuditEvent, Item, User
 from tests.conftest import PASSWORD

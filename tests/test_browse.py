@@ -8,8 +8,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from archive import authority, browse, items
+from archive.catalogue import authority, items
 from archive.db import db
+from archive.discovery import browse
 from archive.models import ITEM_TYPES, Collection, Person, Tag, User
 from tests.test_upload import make_tone
 

@@ -7,7 +7,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from archive import authority, items
+from archive.catalogue import authority, items
 from archive.db import db
 from archive.errors import ArchiveError
 from archive.models import AuditEvent, Item, Person, Recording, Tag

@@ -8,13 +8,14 @@ import json
 import pytest
 from sqlalchemy import select
 
-from archive import items, search, transcripts
-from archive.cli_lifecycle import transcripts as transcripts_command
-from archive.csv_io import ImportError_, export_csv, import_csv
+from archive.catalogue import items, transcripts
+from archive.catalogue.transcript_formats import ParsedSegment
+from archive.cli.lifecycle import transcripts as transcripts_command
 from archive.db import db
+from archive.discovery import search
 from archive.errors import ArchiveError
+from archive.exchange.csv_io import ImportError_, export_csv, import_csv
 from archive.models import AuditEvent, Item, Transcript
-from archive.transcript_formats import ParsedSegment
 
 TITLE = "شهادة عن الإضراب في نفحة"
 
@@ -110,7 +111,7 @@ def test_tightening_the_release_lowers_the_access_at_once(app, client, auth):
         event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
         assert event.details["changes"]["access"] == ["public", "researchers"]
         assert found("الإضراب") == []  # reindexed: gone for the anonymous visitor at once
-        from archive.users import find_user
+        from archive.accounts.users import find_user
 
         assert found("الإضراب", find_user(researcher)) == ["C-1"]
     auth.logout()
@@ -282,7 +283,7 @@ def test_a_withheld_passage_is_gone_from_every_channel_but_staffs(app, client, a
         assert "/items/C-1" not in seen["search"], email
         assert '"total": 0' in seen["api"] and "C-1" not in seen["api"], email
     with app.app_context():
-        from archive.users import find_user
+        from archive.accounts.users import find_user
 
         assert found(WITHHELD) == [] and found(WITHHELD, find_user("researcher@example.org")) == []
         staff_search = search.search(WITHHELD, user=find_user("archivist@example.org"))
@@ -309,7 +310,7 @@ def test_a_withheld_passage_is_gone_from_every_channel_but_staffs(app, client, a
     assert client.get(f"/items/C-1/transcripts/{tid}.txt").status_code == 404
     assert "الفجر" not in anonymous["page"] and anonymous_finds(app, "الفجر") == []
     with app.app_context():
-        from archive.users import find_user
+        from archive.accounts.users import find_user
 
         assert found("الفجر", find_user("admin@example.org")) == ["C-1"]
     missing = runner.invoke(

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from archive import create_app, migrate
+from archive.accounts.users import create_user
 from archive.db import db
 from archive.models import LoginAttempt
-from archive.users import create_user
 from tests.conftest import PASSWORD
 
 

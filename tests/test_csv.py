@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, func, select
 
-from archive import authority, create_app, migrate
-from archive.csv_io import COLUMNS, ImportError_, export_csv, import_csv, import_csv_stream
+from archive import create_app, migrate
+from archive.catalogue import authority
 from archive.db import db
+from archive.exchange.csv_io import COLUMNS, ImportError_, export_csv, import_csv, import_csv_stream
 from archive.models import (
     AuditEvent,
     Item,

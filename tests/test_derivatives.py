@@ -7,11 +7,11 @@ import os
 
 from sqlalchemy import select
 
-from archive import items
-from archive.cli_lifecycle import derivatives as derivatives_command
+from archive.catalogue import items
+from archive.cli.lifecycle import derivatives as derivatives_command
 from archive.db import db
+from archive.holdings.storage import absolute
 from archive.models import AuditEvent, MediaFile
-from archive.storage import absolute
 from tests.test_upload import make_tone, make_video, upload
 
 
@@ -112,7 +112,7 @@ def test_regenerate_refusals(app, client, auth, runner, tmp_path):
     unknown = runner.invoke(derivatives_command, ["regenerate", "NO-SUCH"])
     assert unknown.exit_code == 1 and "No item NO-SUCH" in unknown.output
 
-    from archive.withdrawal import withdraw
+    from archive.catalogue.withdrawal import withdraw
 
     with app.app_context():
         withdraw(items.find_item(identifiers[0]), "takedown request", user=None)

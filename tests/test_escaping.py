@@ -8,10 +8,10 @@ import re
 
 from sqlalchemy import select
 
-from archive import items, transcripts
+from archive.catalogue import items, transcripts
+from archive.catalogue.transcript_formats import ParsedSegment
 from archive.db import db
 from archive.models import Collection, Person, Place, Tag
-from archive.transcript_formats import ParsedSegment
 from tests.test_upload import make_tone, upload
 
 SCRIPT = '<script>alert("x")</script>'

@@ -144,10 +144,10 @@ def test_worker_killed_mid_transcode_finishes_every_job_after_restart(env, tmp_p
 def test_a_job_left_running_by_a_dead_worker_is_recovered_not_a_live_one(app, tmp_path):
     """``recover`` tells a dead worker's job (its recording's lock free) from a live one."""
     from archive.db import db
-    from archive.ingest import ingest
-    from archive.jobs import recording_lock, recover
+    from archive.holdings.ingest import ingest
+    from archive.holdings.jobs import recording_lock, recover
+    from archive.holdings.storage import local
     from archive.models import Job
-    from archive.storage import local
 
     app.config["QUEUE"]["IMMEDIATE"] = False  # queued for a worker, not run here
     with app.app_context():
@@ -170,7 +170,7 @@ def test_a_job_left_running_by_a_dead_worker_is_recovered_not_a_live_one(app, tm
         assert pending == [one.job.id]
         assert recover() == [two.job.id]  # its worker gone too now; one is still in the queue
         app.config["QUEUE"]["IMMEDIATE"] = True
-        from archive.jobs import transcode
+        from archive.holdings.jobs import transcode
 
         transcode(one.job.id)
         db.session.expire_all()
@@ -265,21 +265,24 @@ ARCHIVE fixity; echo "fixity=$?"
     assert "No space left" in error[0][0]
 
 
-def test_changes_a_killed_process_did_not_index_are_indexed_by_recover(app):
+def test_changes_a_killed_process_did_not_index_are_indexed_by_recover(app, monkeypatch):
     """A process killed between its commit and the index sync leaves outbox rows: the
     worker's recovery (on start and every minute) indexes them."""
-    from archive import items
-    from archive.db import db
-    from archive.jobs import recover
-    from archive.search import search
+    from archive.catalogue import items
+    from archive.discovery.search import search
+    from archive.holdings.jobs import recover
+    from archive.uow import UnitOfWork, unit_of_work
+
+    def killed(self):
+        raise SystemExit("killed after the commit, before the index")
 
     with app.app_context():
         item = items.create(identifier="OUT-1", title="شهادة", type="testimony", user=None)
-        items.publish(item, user=None, commit=False)
-        items.describe(
-            item, {"access": "public", "title": "شهادة البرتقال"}, user=None, commit=False
-        )
-        db.session.commit()  # ...and the process dies here, before indexing.sync()
+        monkeypatch.setattr(UnitOfWork, "_index", killed)
+        with pytest.raises(SystemExit), unit_of_work():
+            items.publish(item, user=None)
+            items.describe(item, {"access": "public", "title": "شهادة البرتقال"}, user=None)
+        monkeypatch.undo()
         assert search("البرتقال", user=None)["total"] == 0
         recover()
         assert search("البرتقال", user=None)["total"] == 1

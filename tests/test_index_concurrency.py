@@ -10,7 +10,8 @@ from tests.test_cli import archive, env, query  # noqa: F401  (env is a fixture)
 
 WRITER = """
 import sys
-from archive import create_app, items
+from archive import create_app
+from archive.catalogue import items
 app = create_app()
 with app.app_context():
     for n in range(int(sys.argv[2])):

@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import indexer
-from archive import indexing, items, search, transcripts
-from archive.cli import init as init_command
+from archive.catalogue import items, transcripts
+from archive.catalogue.transcript_formats import ParsedSegment
+from archive.cli.instance import init as init_command
 from archive.db import db
-from archive.transcript_formats import ParsedSegment
+from archive.discovery import indexing, search
 
 
 def live_folder(app) -> Path:

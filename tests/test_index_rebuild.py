@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.cli import reindex
+from archive.cli.instance import reindex
 from tests.test_search_api import make
 
 QUERIES = [

@@ -25,14 +25,16 @@ import pytest
 from flask import url_for
 from sqlalchemy import select, text
 
-from archive import authority, create_app, indexing, items, migrate, transcripts
+from archive import create_app, migrate
+from archive.accounts.users import create_user
 from archive.audit import record
+from archive.catalogue import authority, items, transcripts
+from archive.catalogue.transcript_formats import ParsedSegment
 from archive.db import db
-from archive.ingest import ingest
+from archive.discovery import indexing
+from archive.holdings.ingest import ingest
+from archive.holdings.storage import local
 from archive.models import AccessRequest, Collection, Item, Place, Tag, User, utcnow
-from archive.storage import local
-from archive.transcript_formats import ParsedSegment
-from archive.users import create_user
 from tests.conftest import PASSWORD
 from tests.test_upload import make_video
 
@@ -198,7 +200,8 @@ def build_catalogue(tmp: Path) -> Catalogue:
         if key == "EMBRG":
             item.embargo_until = utcnow() + timedelta(days=365)
             record(None, "describe", item, changes={"embargo_until": "next year"})
-            indexing.commit()
+            db.session.commit()
+            indexing.sync()
         if status == "withdrawn":
             withdraw(item)
         made.items[key] = item.id
@@ -225,11 +228,12 @@ def build_catalogue(tmp: Path) -> Catalogue:
 
 def withdraw(item: Item) -> None:
     try:
-        from archive.withdrawal import withdraw as operation
+        from archive.catalogue.withdrawal import withdraw as operation
     except ImportError:  # before the withdrawal operation existed
         item.status, item.withdrawn_at, item.withdrawn_reason = "withdrawn", utcnow(), "test"
         record(None, "withdraw", item)
-        indexing.commit()
+        db.session.commit()
+        indexing.sync()
     else:
         operation(item, "The narrator withdrew consent.", user=None)
 
@@ -597,7 +601,7 @@ def test_browse_counts_count_only_what_may_be_seen(world, who):
     app, catalogue = world
     count = len(VISIBLE[who])
     with app.app_context():
-        from archive import browse
+        from archive.discovery import browse
         from archive.models import User
 
         user = None
@@ -728,7 +732,8 @@ def test_an_embargo_that_ends_opens_every_channel(world):
         until = item.embargo_until
         item.embargo_until = utcnow() - timedelta(seconds=1)
         record(None, "describe", item, changes={"embargo_until": "ended"})
-        indexing.commit()
+        db.session.commit()
+        indexing.sync()
         try:
             assert client.get(f"/items/{identifier('EMBRG')}").status_code == 200
             body = client.get("/api/search?q=SECRETEMBRG").get_json()
@@ -740,7 +745,8 @@ def test_an_embargo_that_ends_opens_every_channel(world):
             item = db.session.get(Item, catalogue.items["EMBRG"])
             item.embargo_until = until
             record(None, "describe", item, changes={"embargo_until": "next year"})
-            indexing.commit()
+            db.session.commit()
+            indexing.sync()
             db.session.remove()
     assert client.get(f"/items/{identifier('EMBRG')}").status_code == 404
 

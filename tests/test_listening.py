@@ -9,10 +9,11 @@ import re
 
 import pytest
 
-from archive import authority, items, listening, transcripts
+from archive.catalogue import authority, items, transcripts
+from archive.catalogue.transcript_formats import ParsedSegment
 from archive.db import db
 from archive.models import Transcript
-from archive.transcript_formats import ParsedSegment
+from archive.web import listening
 from tests.test_upload import make_tone, make_video, upload
 
 ARABIC = [

@@ -11,9 +11,9 @@ import pytest
 import redis
 
 from archive import create_app, migrate
+from archive.accounts.users import create_user
 from archive.db import db
 from archive.models import LoginAttempt
-from archive.users import create_user
 from tests.conftest import PASSWORD
 from tests.test_login_limits import (  # noqa: F401 (run again here, on Redis)
     attempt,

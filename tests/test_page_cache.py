@@ -11,9 +11,10 @@ import time
 
 import pytest
 
-from archive import items, page_cache
+from archive.catalogue import items
 from archive.db import db
 from archive.models import utcnow
+from archive.web import page_cache
 
 
 @pytest.fixture(autouse=True)

@@ -7,10 +7,10 @@ import json
 import pytest
 from sqlalchemy import select
 
-from archive import items, transcripts
+from archive.catalogue import items, transcripts
+from archive.catalogue.transcript_formats import ParsedSegment
 from archive.db import db
 from archive.models import Item
-from archive.transcript_formats import ParsedSegment
 from tests.test_cli import archive, env, query  # noqa: F401  (env is a fixture)
 
 SHAPE = {"query", "total", "page", "per_page", "suggestion", "results", "facets"}
@@ -143,7 +143,7 @@ def test_a_change_is_searchable_when_the_operation_returns(app, client, catalogu
 
 def test_reindex_gives_the_same_results(app, client, runner, catalogue):
     before = api(client, q="نفحة")
-    from archive.cli import reindex
+    from archive.cli.instance import reindex
 
     result = runner.invoke(reindex)
     assert result.exit_code == 0, result.output

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from archive.transcript_formats import (
+from archive.catalogue.transcript_formats import (
     FORMATS,
     ParsedSegment,
     TranscriptFormatError,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from archive import items
+from archive.catalogue import items
 from archive.db import db
 from archive.models import Item, Transcript
 from tests.test_cli import archive, env, query  # noqa: F401  (env is a fixture)

@@ -9,15 +9,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from archive import items, search, transcripts
-from archive.cli_lifecycle import delete as delete_command
-from archive.cli_lifecycle import reinstate as reinstate_command
-from archive.cli_lifecycle import withdraw as withdraw_command
+from archive.accounts.users import find_user
+from archive.catalogue import items, transcripts
+from archive.catalogue.transcript_formats import ParsedSegment
+from archive.cli.lifecycle import delete as delete_command
+from archive.cli.lifecycle import reinstate as reinstate_command
+from archive.cli.lifecycle import withdraw as withdraw_command
 from archive.db import db
+from archive.discovery import search
+from archive.holdings.storage import absolute
 from archive.models import AuditEvent, Item, Job, MediaFile, Recording, Transcript
-from archive.storage import absolute
-from archive.transcript_formats import ParsedSegment
-from archive.users import find_user
 from tests.test_upload import make_tone, make_video, upload
 
 TITLE = "شهادة عن سجن عسقلان"
@@ -177,8 +178,8 @@ def test_withdraw_and_reinstate_from_the_command_line(app, runner, public_item, 
 
 
 def test_a_job_queued_before_withdrawal_makes_no_copies(app, public_item):
-    from archive.jobs import transcode
-    from archive.withdrawal import withdraw
+    from archive.catalogue.withdrawal import withdraw
+    from archive.holdings.jobs import transcode
 
     with app.app_context():
         recording = db.session.get(Recording, public_item["recording"])
@@ -256,7 +257,7 @@ def test_delete_from_the_command_line_needs_the_flag(app, runner, public_item):
 
 
 def test_delete_keeps_an_original_another_items_recording_names(app, public_item):
-    from archive.withdrawal import delete
+    from archive.catalogue.withdrawal import delete
 
     with app.app_context():
         other = items.create(identifier="OTHER-1", title="نسخة", type="testimony", user=None)
@@ -281,7 +282,7 @@ def test_delete_keeps_an_original_another_items_recording_names(app, public_item
 
 def test_gone_only_to_those_who_could_see_it(app, client, auth):
     """410 tells a visitor the item existed: only those who could see it before learn that."""
-    from archive.withdrawal import withdraw
+    from archive.catalogue.withdrawal import withdraw
 
     with app.app_context():
         for identifier, access, publish in (

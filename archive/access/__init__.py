@@ -1,0 +1,1 @@
+"""Who may see what: the access rules, the narrator's consent, grants and rights statements."""

@@ -1,0 +1,1 @@
+"""Accounts: creating and changing them, logging in, throttling failed logins."""

@@ -1,0 +1,1 @@
+"""The catalogue: items, people and tags, collections, transcripts and their formats, withdrawal."""

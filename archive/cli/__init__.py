@@ -1,0 +1,51 @@
+"""The ``archive`` command: the group, and the commands of ``instance``, ``records`` and
+``lifecycle`` added to it."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import FlaskGroup, ScriptInfo
+
+from archive import create_app
+from archive.cli.common import not_ready
+
+
+def _create_app(*_args):
+    return create_app()
+
+
+class ArchiveGroup(FlaskGroup):
+    """Commands run on a database ``archive init`` has not made (or not migrated) end with
+    that advice instead of a traceback."""
+
+    def invoke(self, ctx):
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            return super().invoke(ctx)
+        except OperationalError as exc:
+            if "no such table" not in str(exc) and "no such column" not in str(exc):
+                raise
+            with ctx.ensure_object(ScriptInfo).load_app().app_context():
+                problem = not_ready()
+            if problem is None:
+                raise
+            raise click.ClickException(problem) from None
+
+
+@click.group(
+    cls=ArchiveGroup, create_app=_create_app, add_default_commands=False, add_version_option=False
+)
+def main():
+    """The oral-history archive of the Palestinian prisoners' movement."""
+
+
+def _add_commands() -> None:
+    from archive.cli import instance, lifecycle, records
+
+    for module in (instance, records, lifecycle):
+        for command in module.COMMANDS:
+            main.add_command(command)
+
+
+_add_commands()

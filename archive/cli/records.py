@@ -1,0 +1,253 @@
+"""Commands on accounts, items and jobs: users, ingest, CSV import and export, jobs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from archive.cli.common import fail, wait_for
+from archive.errors import ArchiveError
+from archive.models import ITEM_TYPES, ROLES
+
+
+@click.group()
+def users():
+    """Manage user accounts."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@with_appcontext
+def users_create(email: str, role: str):
+    """Create an account; the password is read from stdin, or prompted on a terminal."""
+    from archive.accounts.users import create_user
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        user = create_user(email, password, role)
+    except ArchiveError as exc:
+        fail(str(exc))
+    click.echo(f"Created {user.email} ({user.role}).")
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the accounts as JSON.")
+@with_appcontext
+def users_list(as_json: bool):
+    """List the accounts, researchers waiting for approval first."""
+    from archive.accounts import users as accounts
+
+    rows = [accounts.to_dict(user) for user in accounts.list_users()]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    for row in rows:
+        state = "inactive" if not row["active"] else "pending" if row["pending"] else "active"
+        affiliation = f"  {row['affiliation']}" if row["affiliation"] else ""
+        click.echo(f"{row['email']:<40} {row['role']:<10} {state:<8} {row['name']}{affiliation}")
+
+
+def _account_change(operation, email: str, *args) -> None:
+    """Run one operation of ``archive.accounts.users`` on the account ``email`` (as no one: the CLI)."""
+    from archive.accounts import users as accounts
+
+    try:
+        user = accounts.by_email(email)
+        operation(user, *args, by=None)
+    except ArchiveError as exc:
+        fail(str(exc))
+
+
+@users.command("approve")
+@click.argument("email")
+@with_appcontext
+def users_approve(email: str):
+    """Approve a researcher's registration."""
+    from archive.accounts import users as accounts
+
+    _account_change(accounts.approve, email)
+    click.echo(f"Approved {email.strip().lower()}.")
+
+
+@users.command("role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+@with_appcontext
+def users_role(email: str, role: str):
+    """Give an account another role."""
+    from archive.accounts import users as accounts
+
+    _account_change(accounts.set_role, email, role)
+    click.echo(f"{email.strip().lower()} is now {role}.")
+
+
+@users.command("deactivate")
+@click.argument("email")
+@with_appcontext
+def users_deactivate(email: str):
+    """Stop an account from logging in (its open sessions end too)."""
+    from archive.accounts import users as accounts
+
+    _account_change(accounts.deactivate, email)
+    click.echo(f"Deactivated {email.strip().lower()}.")
+
+
+@users.command("activate")
+@click.argument("email")
+@with_appcontext
+def users_activate(email: str):
+    """Let a deactivated account log in again."""
+    from archive.accounts import users as accounts
+
+    _account_change(accounts.activate, email)
+    click.echo(f"Activated {email.strip().lower()}.")
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--identifier", help="Accession number of the new item (one FILE only).")
+@click.option("--title", help="Title of the new item (one FILE only).")
+@click.option("--type", "type_", type=click.Choice(ITEM_TYPES), help="Item type.")
+@click.option(
+    "--transcript",
+    type=click.Path(path_type=Path),
+    help="A transcript of the recording (WebVTT, SRT, text or OHMS XML; one FILE only).",
+)
+@click.option("--language", default="ar", show_default=True, help="Language of --transcript.")
+@click.option("--wait", is_flag=True, help="Make the access copies now, in this process.")
+@with_appcontext
+def ingest(files, identifier, title, type_, transcript, language, wait):
+    """Ingest audio or video files, each as a new draft item."""
+    from archive.catalogue import transcripts
+    from archive.holdings import storage
+    from archive.holdings.ingest import ingest as run_ingest
+    from archive.uow import unit_of_work
+
+    if len(files) > 1 and (identifier or title or transcript):
+        fail("--identifier, --title and --transcript take exactly one FILE.")
+    segments = None
+    if transcript is not None:
+        try:
+            segments, fmt = transcripts.read_file(transcript)
+        except ArchiveError as exc:
+            fail(str(exc))
+    failed = 0
+    for path in files:
+        try:
+            # One unit: the item, its recording and its transcript, or nothing at all.
+            with unit_of_work(queue_jobs=not wait) as uow:  # --wait runs the job here
+                done = run_ingest(
+                    storage.local(path),
+                    user=None,
+                    identifier=identifier,
+                    title=title,
+                    type=type_,
+                )
+                if segments is not None:
+                    transcripts.attach(
+                        done.item,
+                        segments,
+                        language=language,
+                        recording=done.recording,
+                        source_format=fmt,
+                        user=None,
+                    )
+        except ArchiveError as exc:
+            click.echo(f"{path}: {exc}", err=True)
+            failed += 1
+            continue
+        click.echo(f"{path} → {done.item.identifier} ({done.recording.kind}, job {done.job.id})")
+        if wait and not all(wait_for(job_id, path.name) for _, (job_id,) in uow.jobs):
+            failed += 1
+    if failed:
+        fail(f"{failed} of {len(files)} file(s) failed.")
+
+
+@click.group()
+def jobs():
+    """Background jobs."""
+
+
+@jobs.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def jobs_list(as_json: bool):
+    """Show jobs that are queued, running or failed."""
+    from archive.holdings import jobs as job_ops
+
+    rows = [job.to_dict() for job in job_ops.unfinished()]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        reason = f"  {row['error'].splitlines()[0]}" if row["error"] else ""
+        click.echo(
+            f"{row['id']:>6}  {row['item']:<20} {row['state']:<12} {row['progress']:.0%}{reason}"
+        )
+
+
+@jobs.command("retry")
+@click.argument("job_id", type=int)
+@click.option("--wait", is_flag=True, help="Run it now, in this process.")
+@with_appcontext
+def jobs_retry(job_id: int, wait: bool):
+    """Queue a failed job again."""
+    from archive.holdings import jobs as job_ops
+    from archive.uow import unit_of_work
+
+    try:
+        with unit_of_work(queue_jobs=not wait):  # --wait runs it here
+            job_ops.retry(job_id)
+    except ArchiveError as exc:
+        fail(str(exc))
+    if wait and not wait_for(job_id, f"job {job_id}"):
+        fail(f"Job {job_id} failed again.")
+    click.echo(f"Job {job_id} {'done' if wait else 'queued'}.")
+
+
+@click.command("import")
+@click.argument("csv_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option(
+    "--media-dir",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="Folder that the media column's paths are relative to.",
+)
+@with_appcontext
+def import_(csv_file: Path, media_dir: Path | None):
+    """Create or update items from a CSV file, all or nothing (see docs/csv.md)."""
+    from archive.exchange.csv_io import import_csv
+
+    try:
+        report = import_csv(csv_file, media_dir=media_dir)
+    except ArchiveError as exc:
+        lines = str(exc).splitlines()
+        for line in lines[1:]:
+            click.echo(line, err=True)
+        fail(f"{csv_file.name}: nothing imported: {lines[0] if lines else exc}")
+    click.echo(
+        f"{csv_file.name}: {report.created} created, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {report.media_ingested} recording(s) ingested, "
+        f"{report.transcripts} transcript(s) attached."
+    )
+
+
+@click.command("export")
+@click.argument("csv_file", type=click.Path(path_type=Path, dir_okay=False))
+@with_appcontext
+def export(csv_file: Path):
+    """Write every item to a CSV file, transcripts beside it (see docs/csv.md)."""
+    from archive.exchange.csv_io import export_csv
+
+    count = export_csv(csv_file)
+    click.echo(f"Exported {count} item(s) to {csv_file}.")
+
+
+COMMANDS = (users, ingest, jobs, import_, export)

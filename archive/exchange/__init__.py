@@ -1,0 +1,1 @@
+"""Formats in and out: CSV import and export, the demo collection."""

@@ -1,0 +1,633 @@
+"""Bulk import and export of the catalogue as CSV: one row per item (see docs/csv.md).
+
+An import is checked whole before anything is written, then applied in one
+transaction through the same operations the item pages use (describe, attach,
+ingest), committed once; the media jobs are queued after the commit.  Any bad
+row refuses the whole file, and the catalogue and the media store stay as they
+were.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from archive import audit
+from archive.access import consent
+from archive.catalogue import authority, items, transcripts
+from archive.catalogue.transcript_formats import ParsedSegment, to_text, to_webvtt
+from archive.db import db
+from archive.errors import ArchiveError
+from archive.holdings import storage
+from archive.holdings.ingest import ingest
+from archive.models import (
+    IDENTIFIER_RE,
+    Credit,
+    Item,
+    MediaFile,
+    Recording,
+    User,
+)
+from archive.uow import operation
+
+COLUMNS = (
+    "identifier", "type", "title", "title_en", "description", "description_en", "language",
+    "date", "place", "prisons", "narrators", "interviewers", "poets", "performers", "composers",
+    "translators", "tags", "collections", "access", "embargo_until", "status", "rights",
+    "download", "notes", "release_reference", "release_date", "release_access",
+    "release_restriction", "transcript", "transcript_language", "media",
+)  # fmt: skip
+LIST_COLUMNS = ("prisons", *items.ROLE_FIELDS, "tags", "collections")
+OWN_COLUMNS = (
+    "identifier",
+    "status",
+    "transcript",
+    "transcript_language",
+    "media",
+)  # not describe's
+FIELD_OF = {"language": "languages"}  # CSV column -> items.FIELDS name, where they differ
+KEPT_WHEN_EMPTY = ("type", "access")  # never empty: an empty cell keeps the value (or default)
+SETTABLE_STATUSES = ("draft", "published")
+TRANSCRIPT_SUFFIXES = (".vtt", ".srt", ".txt")
+SEPARATOR = "|"
+TRIM = " \t\n\r\f\v"  # what transcript_formats trims: a no-break space or bidi mark stays
+MAX_REPORTED = 20
+LOOKUP_BATCH = 500
+
+
+class ImportError_(ArchiveError):
+    """A CSV file refused: ``errors`` holds every "line N: reason" found."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = list(errors)
+        shown = self.errors[:MAX_REPORTED]
+        if len(self.errors) > MAX_REPORTED:
+            shown.append(f"... and {len(self.errors) - MAX_REPORTED} more.")
+        super().__init__("\n".join(shown))
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    media_ingested: int = 0
+    transcripts: int = 0
+
+
+@dataclass
+class _Transcript:
+    segments: list[ParsedSegment]
+    language: str
+    source_format: str
+
+
+@dataclass
+class _Row:
+    """One checked row: what to do to which item."""
+
+    line: int
+    identifier: str
+    item: Item | None  # None until a new item is made
+    new: bool
+    changes: dict[str, Any] = field(default_factory=dict)  # for items.describe
+    status: str | None = None  # a status to move to
+    transcript: _Transcript | None = None
+    upload: storage.Upload | None = None
+
+
+# --- import -------------------------------------------------------------------------
+
+
+def import_csv(
+    path: Path, *, media_dir: Path | None = None, user: User | None = None
+) -> ImportReport:
+    """Import a CSV file; transcript paths are relative to its folder."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ArchiveError(f"{path}: cannot read the file ({exc.strerror}).") from None
+    return _import(data, filename=path.name, base_dir=path.parent, media_dir=media_dir, user=user)
+
+
+def import_csv_stream(
+    stream: BinaryIO | bytes,
+    *,
+    filename: str,
+    base_dir: Path | None = None,
+    media_dir: Path | None = None,
+    user: User | None = None,
+) -> ImportReport:
+    """Import CSV bytes (the web form); without ``base_dir`` transcripts must be inline text."""
+    data = stream if isinstance(stream, bytes) else stream.read()
+    return _import(data, filename=filename, base_dir=base_dir, media_dir=media_dir, user=user)
+
+
+def _import(
+    data: bytes, *, filename: str, base_dir: Path | None, media_dir: Path | None, user
+) -> ImportReport:
+    if media_dir is not None and not Path(media_dir).is_dir():
+        raise ArchiveError(f"{media_dir}: no such media folder.")
+    header, rows = _read(data)
+    planned = _check(header, rows, base_dir=base_dir, media_dir=media_dir)
+    return _apply(planned, filename=filename, user=user)
+
+
+def _read(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """The header and the rows (with the line each starts on), or every structural error."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ImportError_([f"line {line}: the file is not UTF-8 text."]) from None
+    _allow_long_cells()
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [name.strip() for name in next(reader)]
+    except StopIteration:
+        raise ImportError_(["line 1: the file is empty: it needs a header row."]) from None
+    except csv.Error as exc:
+        raise ImportError_([f"line 1: {exc}"]) from None
+    _check_header(header)
+    rows, errors = [], []
+    while True:
+        line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append(f"line {line}: {_explain(exc)}")
+            break
+        if not any(cell.strip() for cell in cells):
+            continue  # a blank line
+        if len(cells) != len(header):
+            errors.append(
+                f"line {line}: {len(cells)} cells, but the header names {len(header)} columns."
+            )
+            continue
+        rows.append((line, dict(zip(header, cells, strict=True))))
+    if errors:
+        raise ImportError_(errors)
+    return header, rows
+
+
+def _explain(exc: csv.Error) -> str:
+    """The csv module's complaint, in words an archivist with a spreadsheet can act on."""
+    if "unexpected end of data" in str(exc):
+        return "a quoted cell starting on this row is never closed (unexpected end of data)."
+    return f"{exc} (quote a cell that holds a comma, a quote or a line break)."
+
+
+def _allow_long_cells() -> None:
+    """Cells of any length: a whole transcript may sit in one."""
+    limit = sys.maxsize
+    while True:
+        try:
+            csv.field_size_limit(limit)
+            return
+        except OverflowError:  # a C long is 32 bits on some platforms
+            limit //= 2
+
+
+def _check_header(header: list[str]) -> None:
+    problems = []
+    if any(not name for name in header):
+        problems.append("a column has no name")
+    unknown = [name for name in header if name and name not in COLUMNS]
+    if unknown:
+        problems.append(
+            f"unknown column(s) {', '.join(repr(n) for n in unknown)} "
+            f"(the columns are {', '.join(COLUMNS)})"
+        )
+    repeated = sorted({name for name in header if name and header.count(name) > 1})
+    if repeated:
+        problems.append(f"column(s) given twice: {', '.join(repeated)}")
+    if "identifier" not in header:
+        problems.append("the identifier column is missing")
+    if problems:
+        raise ImportError_([f"line 1: {'; '.join(problems)}."])
+
+
+def _check(
+    header: list[str],
+    rows: list[tuple[int, dict[str, str]]],
+    *,
+    base_dir: Path | None,
+    media_dir: Path | None,
+) -> list[_Row]:
+    """Check every row against the catalogue, writing nothing; every bad row is reported."""
+    existing = _existing_items({cells["identifier"].strip() for _, cells in rows})
+    seen: dict[str, int] = {}  # identifier -> line
+    media_seen: dict[str, int] = {}  # sha256 -> line
+    planned, errors = [], []
+    for line, cells in rows:
+        try:
+            row = _check_row(line, cells, existing, base_dir=base_dir, media_dir=media_dir)
+            if row.identifier in seen:
+                raise ArchiveError(
+                    f"identifier {row.identifier} is already on line {seen[row.identifier]}."
+                )
+            seen[row.identifier] = line
+            if row.upload is not None:
+                if row.upload.sha256 in media_seen:
+                    raise ArchiveError(
+                        f"media {cells['media'].strip()}: the same file as on line "
+                        f"{media_seen[row.upload.sha256]}."
+                    )
+                media_seen[row.upload.sha256] = line
+            planned.append(row)
+        except ArchiveError as exc:
+            errors.append(f"line {line}: {exc}")
+    if errors:
+        raise ImportError_(errors)
+    return planned
+
+
+def _existing_items(identifiers: set[str]) -> dict[str, Item]:
+    """The items these identifiers name, with their links loaded in a few queries."""
+    found: dict[str, Item] = {}
+    wanted = sorted(i for i in identifiers if i)
+    for start in range(0, len(wanted), LOOKUP_BATCH):
+        query = (
+            select(Item)
+            .where(Item.identifier.in_(wanted[start : start + LOOKUP_BATCH]))
+            .options(
+                selectinload(Item.credits).joinedload(Credit.person),
+                selectinload(Item.tags),
+                selectinload(Item.collections),
+                selectinload(Item.prisons),
+                selectinload(Item.recordings),
+                selectinload(Item.transcripts),
+            )
+        )
+        found.update((item.identifier, item) for item in db.session.scalars(query))
+    return found
+
+
+def _check_row(
+    line: int,
+    cells: dict[str, str],
+    existing: dict[str, Item],
+    *,
+    base_dir: Path | None,
+    media_dir: Path | None,
+) -> _Row:
+    identifier = cells["identifier"].strip()
+    if not identifier:
+        raise ArchiveError("the identifier is empty.")
+    if not IDENTIFIER_RE.fullmatch(identifier):
+        raise ArchiveError(
+            f"'{identifier}' is not a valid identifier: use letters, digits, '.', '_' and '-', "
+            "starting with a letter or digit, at most 64 characters."
+        )
+    item = existing.get(identifier)
+    row = _Row(line, identifier, item, new=item is None)
+    for column in COLUMNS:
+        if column not in cells or column in OWN_COLUMNS:
+            continue
+        if column in LIST_COLUMNS:
+            names = list(dict.fromkeys(_split(cells[column])))
+            if item is None or _links_differ(item, column, names):
+                row.changes[column] = names
+            continue
+        value = _field_value(column, cells[column], item)
+        name = FIELD_OF.get(column, column)
+        if value is not None and (item is None or getattr(item, name) != value):
+            row.changes[name] = value
+    _check_title(row)
+    consent.cap(item, dict(row.changes))  # refuses an access the release does not allow
+    if "status" in cells:
+        row.status = _status(cells["status"], item)
+    if cells.get("transcript", "").strip():
+        row.transcript = _transcript(cells, row, base_dir)
+    if cells.get("media", "").strip():
+        row.upload = _media(cells["media"].strip(), item, media_dir)
+    return row
+
+
+def _split(cell: str) -> list[str]:
+    return [name for name in (authority.clean(part) for part in cell.split(SEPARATOR)) if name]
+
+
+def _links_differ(item: Item, column: str, names: list[str]) -> bool:
+    """Whether ``names`` would change the item's people, tags, collections or prisons."""
+    if column in items.ROLE_FIELDS:
+        current = item.people_in(items.ROLE_FIELDS[column])
+        if names == [person.name for person in current]:
+            return False
+        people = [authority.find_person(name) for name in names]
+        if any(person is None for person in people):
+            return True
+        return list(dict.fromkeys(p.id for p in people)) != [p.id for p in current]
+    label = {"tags": "label", "collections": "title", "prisons": "name"}[column]
+    return set(names) != {getattr(record, label) for record in getattr(item, column)}
+
+
+def _field_value(column: str, cell: str, item: Item | None) -> Any:
+    """The value to store for a plain column; None to keep the item's value (or default)."""
+    if column in KEPT_WHEN_EMPTY and not cell.strip():
+        return None
+    if column in ("type", "access", "rights", "date", "language", "download", "release_access"):
+        cell = cell.strip()  # codes; text columns are kept as written
+    return items.check_field(FIELD_OF.get(column, column), cell)
+
+
+def _check_title(row: _Row) -> None:
+    item = row.item
+    title = row.changes.get("title", item.title if item else "")
+    title_en = row.changes.get("title_en", item.title_en if item else "")
+    if not title and not title_en:
+        if item is None:
+            raise ArchiveError("a new item needs a title (title or title_en).")
+        raise ArchiveError("title and title_en cannot both be empty.")
+
+
+def _status(cell: str, item: Item | None) -> str | None:
+    """The status to move to, None for no change; withdrawal is not done from a CSV file."""
+    wanted = cell.strip()
+    current = item.status if item is not None else "draft"
+    if not wanted or wanted == current:  # a status is never empty: an empty cell keeps it
+        return None
+    if wanted not in (*SETTABLE_STATUSES, "withdrawn"):
+        raise ArchiveError(f"Unknown status '{wanted}': use draft or published.")
+    if wanted == "withdrawn":
+        raise ArchiveError("an item cannot be withdrawn from a CSV file: use its page.")
+    if current == "withdrawn":
+        raise ArchiveError(
+            f"{item.identifier} was withdrawn: its status cannot change from a CSV file."
+        )
+    return wanted
+
+
+def _transcript(cells: dict[str, str], row: _Row, base_dir: Path | None) -> _Transcript:
+    """The transcript a cell gives: a sidecar file's segments, or the text itself."""
+    cell = cells["transcript"]
+    language = cells.get("transcript_language", "").strip()
+    if not language:
+        languages = row.changes.get("languages", row.item.languages if row.item else "ar")
+        language = next((c for c in languages.split("|") if c), "ar")
+    if not transcripts.LANGUAGE_RE.fullmatch(language):
+        raise ArchiveError(
+            f"transcript_language '{language}' is not a language code (such as ar, en)."
+        )
+    name = cell.strip()
+    if "\n" not in name and name.lower().endswith(TRANSCRIPT_SUFFIXES):
+        if base_dir is None:
+            raise ArchiveError(
+                f"transcript {name}: files cannot be read with this upload; "
+                "put the transcript's text in the cell instead."
+            )
+        path = _inside(base_dir, name, "transcript")
+        if not path.is_file():
+            raise ArchiveError(f"transcript {name}: no such file next to the CSV file.")
+        segments, source_format = transcripts.read_file(path, filename=name)
+        return _Transcript(segments, language, source_format)
+    return _Transcript(_paragraphs(cell), language, "txt")
+
+
+def _paragraphs(text: str) -> list[ParsedSegment]:
+    """Untimed segments: a blank line starts a new one (trimmed as a .txt transcript is)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    blocks, current = [], []
+    for line in lines:
+        if line.strip(TRIM):
+            current.append(line)
+        elif current:
+            blocks.append(current)
+            current = []
+    if current:
+        blocks.append(current)
+    return [ParsedSegment(None, None, "\n".join(block).strip(TRIM)) for block in blocks]
+
+
+def _media(cell: str, item: Item | None, media_dir: Path | None) -> storage.Upload | None:
+    """The file to ingest for this row, or None when the item already has it."""
+    basename = PurePosixPath(cell.replace("\\", "/")).name
+    current = item.current_recordings if item is not None else []
+    path = _inside(media_dir, cell, "media") if media_dir is not None else None
+    if path is not None and path.is_file():
+        upload = storage.local(path)
+        holder = db.session.scalar(
+            select(Recording)
+            .join(MediaFile)
+            .where(MediaFile.role == "original", MediaFile.sha256 == upload.sha256)
+        )
+        if holder is not None:
+            if item is not None and holder.item_id == item.id:
+                return None  # already a recording of this item
+            raise ArchiveError(
+                f"media {cell}: the same file is already in the archive, in item "
+                f"{holder.item.identifier}."
+            )
+        if any(r.original_filename == basename for r in current):
+            raise ArchiveError(
+                f"media {cell}: {item.identifier} already has a different recording named "
+                f"{basename}; replace it on the item's page, or rename the file."
+            )
+        return upload
+    if any(r.original_filename == basename for r in current):
+        return None  # exported from this archive: the recording is already there
+    if media_dir is None:
+        raise ArchiveError(f"media {cell}: no media folder was given (--media-dir).")
+    raise ArchiveError(f"media {cell}: no such file in the media folder.")
+
+
+def _inside(folder: Path, relative: str, what: str) -> Path:
+    """``relative`` under ``folder``, refusing paths that leave it."""
+    root = Path(folder).resolve()
+    path = (root / relative).resolve()
+    if root not in path.parents:
+        raise ArchiveError(f"{what} {relative}: the path leaves its folder.")
+    return path
+
+
+@operation
+def _apply(planned: list[_Row], *, filename: str, user: User | None) -> ImportReport:
+    """Write every checked row in one unit of work: all of it, or nothing on any failure
+    (the originals it stored are removed again)."""
+    report = ImportReport()
+    row = None
+    try:
+        _make_new_items(planned)
+        _make_named_records(planned)
+        for row in planned:
+            _apply_row(row, report, user)
+        audit.record(user, "import", None, file=filename, **asdict(report))
+    except ArchiveError as exc:
+        if row is not None:
+            raise ImportError_([f"line {row.line}: {exc}"]) from exc
+        raise
+    return report
+
+
+def _apply_row(row: _Row, report: ImportReport, user) -> None:
+    """One row's changes, through the item operations; counted in ``report``."""
+    item, changed = row.item, False
+    if row.new:
+        audit.record(user, "create", item)
+    if row.changes:
+        # Each name lookup would flush the rows before it (autoflush); the few it needs
+        # to see (a person, tag, collection or prison just made) are flushed when made.
+        with db.session.no_autoflush:
+            items.describe(item, row.changes, user=user)
+        changed = True
+    if row.status is not None:
+        _set_status(item, row.status, user)
+        changed = True
+    if row.upload is not None:
+        ingest(row.upload, user=user, item=item)
+        report.media_ingested += 1
+        changed = True
+    if row.transcript is not None and _transcript_differs(row):
+        transcripts.attach(
+            item,
+            row.transcript.segments,
+            language=row.transcript.language,
+            source_format=row.transcript.source_format,
+            user=user,
+        )
+        report.transcripts += 1
+        changed = True
+    if row.new:
+        report.created += 1
+    elif changed:
+        report.updated += 1
+    else:
+        report.unchanged += 1
+
+
+def _make_new_items(planned: list[_Row]) -> None:
+    """Insert the new items in one batch: the audit trail needs their ids."""
+    for row in planned:
+        if row.new:
+            # Empty collections from the start: nothing to lazy-load for a new item.
+            row.item = Item(
+                identifier=row.identifier, title="", credits=[], tags=[], collections=[],
+                prisons=[], recordings=[], transcripts=[],
+            )  # fmt: skip
+            db.session.add(row.item)
+    db.session.flush()
+
+
+def _make_named_records(planned: list[_Row]) -> None:
+    """Find or make every person, tag, collection and prison the file names, once each.
+
+    describe then finds them all without making any, so the rows' own inserts reach
+    the database in a few large batches instead of one flush per new name.
+    """
+    makers = {"tags": authority.tag_for, "collections": authority.collection_for}
+    makers["prisons"] = authority.place_for
+    wanted: dict[str, dict[str, None]] = {}
+    for row in planned:
+        for column in LIST_COLUMNS:
+            for name in row.changes.get(column, ()):
+                wanted.setdefault(column, {})[name] = None
+    for column, names in wanted.items():
+        maker = makers.get(column, authority.person_for)
+        for name in names:
+            maker(name)
+
+
+def _set_status(item: Item, status: str, user: User | None) -> None:
+    """items.publish / items.unpublish, inside the import's transaction."""
+    if status == "published":
+        items.publish(item, user=user)
+    else:
+        items.unpublish(item, user=user)
+
+
+def _transcript_differs(row: _Row) -> bool:
+    """Whether attaching would change the transcript it replaces (the same test attach uses)."""
+    item, transcript = row.item, row.transcript
+    if row.upload is not None:
+        db.session.flush()  # the recording this row ingested needs its id
+    recording = item.current_recordings[0] if item.current_recordings else None
+    existing = next(
+        (
+            t
+            for t in item.transcripts
+            if t.language == transcript.language
+            and t.recording_id == (recording.id if recording else None)
+        ),
+        None,
+    )
+    if existing is None:
+        return True
+    old = [(s.start, s.end, s.text, s.speaker or "") for s in existing.segments]
+    new = [(s.start, s.end, s.text, s.speaker or "") for s in transcript.segments]
+    return old != new
+
+
+# --- export -------------------------------------------------------------------------
+
+
+def export_csv(path: Path) -> int:
+    """Write every item to ``path``, transcripts beside it; the number of items written."""
+    path = Path(path)
+    folder_name = f"{path.stem}.transcripts"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    query = select(Item).options(
+        selectinload(Item.credits).joinedload(Credit.person),
+        selectinload(Item.tags),
+        selectinload(Item.collections),
+        selectinload(Item.prisons),
+        selectinload(Item.recordings),
+        selectinload(Item.transcripts),
+    )
+    catalogue = sorted(db.session.scalars(query), key=lambda item: item.identifier)
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(COLUMNS)
+        for item in catalogue:
+            row = _export_row(item)
+            row["transcript"], row["transcript_language"] = _export_transcript(
+                item, path.parent, folder_name
+            )
+            writer.writerow([row[column] for column in COLUMNS])
+    return len(catalogue)
+
+
+def _export_row(item: Item) -> dict[str, str]:
+    row = {column: getattr(item, column) for column in COLUMNS if column in items.FIELDS}
+    row.update(
+        identifier=item.identifier,
+        language=item.languages,
+        status=item.status,
+        download="yes" if item.download else "no",
+        embargo_until=item.embargo_until.strftime("%Y-%m-%d") if item.embargo_until else "",
+        prisons=SEPARATOR.join(place.name for place in item.prisons),
+        tags=SEPARATOR.join(tag.label for tag in item.tags),
+        collections=SEPARATOR.join(c.title for c in item.collections),
+        media=item.current_recordings[0].original_filename if item.current_recordings else "",
+    )
+    for column, role in items.ROLE_FIELDS.items():
+        row[column] = SEPARATOR.join(person.name for person in item.people_in(role))
+    return row
+
+
+def _export_transcript(item: Item, folder: Path, folder_name: str) -> tuple[str, str]:
+    """Write the item's transcript (in its first language, else its first) as a sidecar file."""
+    first = item.language_list[0] if item.language_list else None
+    chosen = next((t for t in item.transcripts if t.language == first), None)
+    chosen = chosen or (item.transcripts[0] if item.transcripts else None)
+    if chosen is None or not chosen.segments:
+        return "", ""
+    segments = [
+        ParsedSegment(start=s.start, end=s.end, text=s.text, speaker=s.speaker or "")
+        for s in chosen.segments
+    ]
+    timed = all(s.start is not None for s in segments)
+    name = f"{item.identifier}.{chosen.language}.{'vtt' if timed else 'txt'}"
+    (folder / folder_name).mkdir(parents=True, exist_ok=True)
+    content = to_webvtt(segments) if timed else to_text(segments)
+    (folder / folder_name / name).write_text(content, encoding="utf-8", newline="")
+    return f"{folder_name}/{name}", chosen.language

@@ -1,0 +1,1 @@
+"""What the archive holds: stored originals, ingest, derivatives, the job queue, fixity and backup."""

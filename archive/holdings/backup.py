@@ -1,0 +1,133 @@
+"""Backup and restore: a consistent copy of the catalogue with a checksum manifest of the media.
+
+A backup folder holds ``archive.db`` (SQLite's online backup: consistent while the archive
+runs), ``media/`` (every stored file the catalogue refers to: originals and access copies)
+and ``manifest-sha256.txt`` (BagIt style: ``<sha256>  <path>`` per file, the database
+included).  ``restore`` verifies every line of the manifest before it touches the instance.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+import media
+from archive.db import db
+from archive.errors import ArchiveError
+from archive.holdings.storage import absolute, media_root
+from archive.models import MediaFile
+
+MANIFEST = "manifest-sha256.txt"
+
+
+def _database_path() -> Path:
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite" or not url.database:
+        raise ArchiveError("backup copies SQLite databases; for PostgreSQL use pg_dump.")
+    return Path(url.database)
+
+
+def backup(dest: Path) -> dict:
+    """Write a backup into ``dest`` (new or empty); return the counts."""
+    if dest.exists() and any(dest.iterdir()):
+        raise ArchiveError(f"{dest} is not empty: back up into a new folder.")
+    (dest / "media").mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(_database_path())
+    target = sqlite3.connect(dest / "archive.db")
+    try:
+        source.backup(target)  # a consistent snapshot, even while others write
+    finally:
+        target.close()
+        source.close()
+    lines = [f"{media.sha256_file(dest / 'archive.db')}  archive.db"]
+    files = _files_in(dest / "archive.db")
+    for relpath, sha256 in files:
+        copy = dest / "media" / relpath
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(absolute(relpath), copy)
+        actual = media.sha256_file(copy)
+        if actual != sha256:
+            raise ArchiveError(
+                f"media/{relpath} does not match its recorded checksum: run archive fixity."
+            )
+        lines.append(f"{sha256}  media/{relpath}")
+    (dest / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return {
+        "files": len(files),
+        "bytes": sum((dest / "media" / r).stat().st_size for r, _ in files),
+    }
+
+
+def _files_in(database: Path) -> list[tuple[str, str]]:
+    """(relpath, sha256) of every stored file the snapshot's catalogue refers to."""
+    with sqlite3.connect(database) as snapshot:
+        return sorted(set(snapshot.execute("SELECT relpath, sha256 FROM media_files").fetchall()))
+
+
+def verify(src: Path) -> list[tuple[str, str]]:
+    """Check a backup's manifest; return its (sha256, path) lines or say what is wrong."""
+    manifest = src / MANIFEST
+    if not manifest.is_file():
+        raise ArchiveError(f"{src} has no {MANIFEST}: it is not an archive backup.")
+    entries = []
+    for number, line in enumerate(manifest.read_text(encoding="utf-8").splitlines(), start=1):
+        sha256, sep, path = line.partition("  ")
+        if not sep or ".." in Path(path).parts or Path(path).is_absolute():
+            raise ArchiveError(f"{MANIFEST} line {number} is malformed.")
+        if not media.verify_file(src / path, sha256):
+            raise ArchiveError(
+                f"{path} is missing or damaged in the backup (manifest line {number})."
+            )
+        entries.append((sha256, path))
+    return entries
+
+
+def restore(src: Path) -> dict:
+    """Bring a verified backup into this (empty) instance, then migrate and reindex."""
+    from archive import migrate
+    from archive.discovery import indexing
+
+    entries = verify(src)
+    database = _database_path()
+    if database.exists() and _has_items(database):
+        raise ArchiveError("This instance already holds items: restore into an empty instance.")
+    db.session.remove()
+    db.engine.dispose()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src / "archive.db", database)
+    root = media_root()
+    for _sha256, path in entries:
+        if path.startswith("media/"):
+            target = root / path.removeprefix("media/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src / path, target)
+            if "originals/" in path:
+                os.chmod(target, 0o444)  # originals are written once
+    migrate.upgrade()
+    items = indexing.reindex()
+    missing = [
+        f.relpath
+        for f in db.session.scalars(select(MediaFile))
+        if not absolute(f.relpath).is_file()
+    ]
+    if missing:
+        raise ArchiveError(
+            f"Restored, but {len(missing)} stored file(s) are missing, first {missing[0]}."
+        )
+    return {"items": items, "files": len(entries) - 1}
+
+
+def _has_items(database: Path) -> bool:
+    with sqlite3.connect(database) as con:
+        try:
+            return con.execute("SELECT count(*) FROM items").fetchone()[0] > 0
+        except sqlite3.OperationalError:
+            return False

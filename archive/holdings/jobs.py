@@ -1,0 +1,300 @@
+"""The background jobs: thin functions that take ids and call ``media``."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import current_app
+from sqlalchemy import select, update
+
+import media
+from archive import audit
+from archive.db import db
+from archive.discovery import indexing
+from archive.errors import ArchiveError, NotFound
+from archive.holdings.queue import enqueue, huey, periodic, task
+from archive.holdings.storage import absolute, derivatives_dir, media_root
+from archive.models import Job, MediaFile, utcnow
+from archive.uow import current, operation
+
+MIMETYPES = {
+    ("access", "audio"): "audio/mp4",
+    ("access", "video"): "video/mp4",
+    ("poster", "video"): "image/jpeg",
+    ("peaks", "audio"): "application/json",
+    ("peaks", "video"): "application/json",
+}
+EXTENSIONS = {"audio": ".m4a", "video": ".mp4"}
+RUNNING = ("probing", "transcoding")
+
+
+@task
+def transcode(job_id: int) -> None:
+    """Make a recording's access copy, poster and waveform peaks, reporting progress.
+
+    The recording's lock is held throughout: a job in a running state whose lock is free was
+    left by a worker that died (see ``recover``).
+    """
+    recording_id = db.session.scalar(select(Job.recording_id).where(Job.id == job_id))
+    if recording_id is None:
+        return
+    with recording_lock(recording_id) as held:
+        if held:  # else another process works on this recording; ``recover`` comes back
+            _transcode(job_id)
+
+
+def _transcode(job_id: int) -> None:
+    claimed = db.session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == "queued")  # one run per queued job, whoever asks
+        .values(state="probing", progress=0.0, error="", attempts=Job.attempts + 1,
+                started_at=utcnow(), finished_at=None)
+    ).rowcount  # fmt: skip
+    db.session.commit()
+    if not claimed:
+        return
+    job = db.session.get(Job, job_id)
+    db.session.refresh(job)
+    recording = job.recording
+    if recording.item.status == "withdrawn":  # a withdrawn item keeps no access copies
+        job.state, job.error, job.finished_at = "failed", "The item was withdrawn.", utcnow()
+        db.session.commit()
+        return
+    _remove_partial_files(derivatives_dir(recording.id))  # left by a run killed half-way
+    settings = current_app.config["MEDIA"]
+    timeout = settings["TRANSCODE_TIMEOUT"]
+    try:
+        source = absolute(recording.original.relpath)
+        if not source.is_file():
+            raise media.MediaError(f"The original file is missing from storage: {source.name}.")
+        probe = media.probe(source, timeout=settings["PROBE_TIMEOUT"])
+        job.state = "transcoding"
+        db.session.commit()
+        folder = derivatives_dir(recording.id)
+        made = {}
+        made["access"] = media.transcode(
+            source,
+            folder / f"access{EXTENSIONS[probe.kind]}",
+            kind=probe.kind,
+            probe=probe,
+            on_progress=_progress_reporter(job, share=0.9),
+            timeout=timeout,
+            overrides=_overrides(settings),
+        )
+        if probe.kind == "video":
+            made["poster"] = media.make_poster(source, folder / "poster.jpg", timeout=600)
+        if probe.audio_codec is not None:  # a silent video has no waveform
+            made["peaks"] = media.compute_peaks(source, folder / "peaks.json", timeout=timeout)
+    except media.MediaError as exc:
+        db.session.rollback()
+        job.state = "failed"
+        job.error = _failure_text(exc)
+        job.finished_at = utcnow()
+        audit.record(
+            None, "transcode-failed", recording.item, reindex=False, job=job.id, reason=str(exc)
+        )
+        db.session.commit()
+        return
+    db.session.refresh(recording.item)
+    if recording.item.status == "withdrawn":  # withdrawn while this job ran
+        for path in made.values():
+            path.unlink(missing_ok=True)
+        job.state, job.error, job.finished_at = "failed", "The item was withdrawn.", utcnow()
+        db.session.commit()
+        return
+    for role, path in made.items():
+        _replace_file(recording, role, path, probe.kind)
+    job.state, job.progress, job.finished_at = "done", 1.0, utcnow()
+    audit.record(None, "transcoded", recording.item, reindex=False, job=job.id)
+    db.session.commit()
+
+
+@operation
+def retry(job_id: int) -> Job:
+    """Queue a failed job again."""
+    job = get(job_id)
+    if job.state != "failed":
+        raise ArchiveError(f"Job {job_id} is {job.state}; only a failed job can be retried.")
+    job.state, job.progress = "queued", 0.0
+    current().enqueue("transcode", job.id)
+    return job
+
+
+def get(job_id: int) -> Job:
+    job = db.session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"No job {job_id}.")
+    return job
+
+
+def unfinished() -> list[Job]:
+    """Jobs queued, running or failed, oldest first (``archive jobs list``)."""
+    return list(db.session.scalars(select(Job).where(Job.state != "done").order_by(Job.id)))
+
+
+def with_ids(ids: list[int]) -> list[Job]:
+    """The jobs of ``ids`` that exist (the upload page follows its own)."""
+    return list(db.session.scalars(select(Job).where(Job.id.in_(ids)))) if ids else []
+
+
+@contextmanager
+def recording_lock(recording_id: int) -> Iterator[bool]:
+    """Try to lock a recording for one job; yields whether this process got the lock.
+
+    An flock on a file under the media root: the kernel lets go of it when the process
+    holding it dies, even by kill -9, so a free lock means nobody is working on it.
+    """
+    folder = media_root() / ".locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / f"recording-{recording_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+        else:
+            yield True
+    finally:
+        os.close(fd)  # closing the last descriptor releases the lock
+
+
+@periodic("recover_jobs", minute="*")
+def recover() -> list[int]:
+    """Queue again every job a dead worker left unfinished; return their ids.
+
+    A job "probing" or "transcoding" whose recording nobody holds locked was running in a
+    worker that died; it starts again from the beginning.  A "queued" job that the queue
+    does not hold (the worker had taken it when it died, or the queue lost it) is queued
+    again; a duplicate would do nothing, as each job is claimed once.  And changes that a
+    killed process committed but had not indexed yet are indexed.
+    """
+    with contextlib.suppress(ArchiveError):  # busy: the process writing it drains the outbox
+        indexing.sync(timeout=5)
+    waiting = _queued_job_ids()
+    requeued = []
+    stuck = db.session.scalars(
+        select(Job).where(Job.state.in_(("queued", *RUNNING))).order_by(Job.id)
+    )
+    for job in list(stuck):
+        if job.state == "queued" and job.id in waiting:
+            continue
+        with recording_lock(job.recording_id) as held:
+            if not held:
+                continue  # running now
+            db.session.refresh(job)
+            if job.state in RUNNING:
+                audit.record(None, "transcode-recovered", job.recording.item, reindex=False,
+                             job=job.id, state=job.state)  # fmt: skip
+                job.state, job.progress = "queued", 0.0
+                db.session.commit()
+            elif job.state != "queued":
+                continue
+        enqueue("transcode", job.id)
+        requeued.append(job.id)
+    return requeued
+
+
+def _queued_job_ids() -> set[int]:
+    """The jobs whose transcode task is waiting in the queue."""
+    if current_app.config["QUEUE"]["IMMEDIATE"]:
+        return set()
+    return {task.args[0] for task in huey().pending() if task.name == "transcode" and task.args}
+
+
+def _remove_partial_files(folder) -> None:
+    """Remove the temporary files of an earlier run (ours hold the recording's lock)."""
+    if folder.is_dir():
+        for partial in folder.glob(".*.part"):
+            partial.unlink(missing_ok=True)
+
+
+def run_job_with_progress(job_id: int, label: str) -> None:
+    """Run a transcode in a thread of this process while showing its progress bar."""
+    import threading
+
+    import click
+
+    app = current_app._get_current_object()
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                transcode(job_id)
+            except BaseException as exc:  # reported below, in the caller's thread
+                errors.append(exc)
+
+    thread = threading.Thread(target=work, name=f"job-{job_id}")
+    thread.start()
+    shown, job = 0, db.session.get(Job, job_id)
+    # When a worker took the job first, this one returns at once: follow the worker's run.
+    deadline = time.monotonic() + current_app.config["MEDIA"]["TRANSCODE_TIMEOUT"] + 60
+    with click.progressbar(length=100, label=label, show_percent=True, file=sys.stderr) as bar:
+        while thread.is_alive() or (
+            not errors
+            and job is not None
+            and job.state not in ("done", "failed")
+            and time.monotonic() < deadline
+        ):
+            thread.join(0.3) if thread.is_alive() else time.sleep(0.3)
+            db.session.expire_all()
+            job = db.session.get(Job, job_id)
+            percent = int(job.progress * 100) if job else 0
+            if percent > shown:
+                bar.update(percent - shown)
+                shown = percent
+        bar.update(100 - shown)
+    if errors:
+        raise errors[0]
+
+
+def _progress_reporter(job: Job, *, share: float):
+    """Save progress at most twice a second, scaled to ``share`` of the whole job."""
+    last = [0.0]
+
+    def report(fraction: float) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.5 and fraction < 1.0:
+            return
+        last[0] = now
+        job.progress = max(0.0, min(1.0, fraction)) * share
+        db.session.commit()
+
+    return report
+
+
+def _replace_file(recording, role: str, path, kind: str) -> None:
+    relpath = path.relative_to(media_root()).as_posix()
+    existing = recording.file(role)
+    if existing is not None:
+        recording.files.remove(existing)
+        db.session.flush()
+    recording.files.append(
+        MediaFile(
+            role=role,
+            relpath=relpath,
+            sha256=media.sha256_file(path),
+            size=path.stat().st_size,
+            mimetype=MIMETYPES[(role, kind)],
+        )
+    )
+
+
+def _overrides(settings: dict) -> dict:
+    return {
+        "audio_bitrate": settings["AUDIO_BITRATE"],
+        "max_height": settings["VIDEO_MAX_HEIGHT"],
+        "crf": settings["VIDEO_CRF"],
+    }
+
+
+def _failure_text(exc: media.MediaError) -> str:
+    message = str(exc)
+    detail = getattr(exc, "ffmpeg_message", "")
+    return f"{message}\n{detail}".strip() if detail else message

@@ -1,0 +1,101 @@
+"""Wires the views, the interface language and the response headers into the app."""
+
+from __future__ import annotations
+
+from flask import Flask, g, render_template, request
+from flask_babel import Babel
+
+from archive.errors import Gone, NotFound
+
+LANGUAGES = ("ar", "en", "fr")
+RTL = {"ar"}
+babel = Babel()
+
+
+def select_locale() -> str:
+    """``?lang=`` first (remembered in a cookie), then the cookie, then Arabic."""
+    lang = request.args.get("lang")
+    if lang in LANGUAGES:
+        g.set_lang_cookie = lang
+        return lang
+    lang = request.cookies.get("lang")
+    return lang if lang in LANGUAGES else "ar"
+
+
+class SecureCookies:
+    """WSGI middleware: over https, every cookie (session, remember-me, language) is marked
+    Secure, so the browser never sends it back over plain http. Behind a reverse proxy the
+    scheme is the one ``SERVER.PROXIES`` lets ProxyFix read from X-Forwarded-Proto."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if environ.get("wsgi.url_scheme") != "https":
+            return self.app(environ, start_response)
+
+        def secure_start(status, headers, exc_info=None):
+            headers = [
+                (name, f"{value}; Secure")
+                if name.lower() == "set-cookie" and "; secure" not in value.lower()
+                else (name, value)
+                for name, value in headers
+            ]
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, secure_start)
+
+
+def init_app(app: Flask) -> None:
+    from archive.web import accounts as account_views
+    from archive.web import authority, manage, media_files, public, search, transcribe
+    from archive.web import browse as browse_views
+    from archive.web import withdrawal as withdrawal_views
+
+    babel.init_app(app, locale_selector=select_locale, default_locale="ar")
+    app.register_blueprint(public.bp)
+    app.register_blueprint(manage.bp)
+    app.register_blueprint(media_files.bp)
+    app.register_blueprint(authority.bp)
+    app.register_blueprint(transcribe.bp)
+    app.register_blueprint(search.bp)
+    app.register_blueprint(browse_views.bp)
+    app.register_blueprint(account_views.bp)
+    app.register_blueprint(withdrawal_views.bp)
+
+    @app.context_processor
+    def _direction():
+        from flask_babel import get_locale
+
+        lang = str(get_locale() or "ar")
+        return {"lang": lang, "dir": "rtl" if lang in RTL else "ltr", "languages": LANGUAGES}
+
+    @app.after_request
+    def _headers(response):
+        lang = g.pop("set_lang_cookie", None)
+        if lang:
+            response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint != "web.embed":  # the embed is made to be framed elsewhere
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; media-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
+        )
+        return response
+
+    @app.errorhandler(NotFound)
+    def _not_found(exc):
+        return render_template("error.html", code=404, message=str(exc)), 404
+
+    @app.errorhandler(Gone)
+    def _gone(exc):  # a plain page: no title, no details of what was withdrawn
+        return render_template("error.html", code=410, message=""), 410
+
+    for code in (403, 404, 405, 410, 413):
+
+        @app.errorhandler(code)
+        def _http_error(exc, code=code):
+            return render_template("error.html", code=code, message=exc.description), code

@@ -1,0 +1,186 @@
+"""Staff pages for the authority file and vocabularies: people, tags, collections."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from archive.accounts.login import staff_required
+from archive.catalogue import authority
+from archive.db import db
+from archive.errors import ArchiveError, NotFound
+from archive.models import Collection, Person, PersonName, Place, Tag
+
+bp = Blueprint("authority", __name__, url_prefix="/manage")
+
+
+@bp.get("/suggest/<kind>")
+@staff_required
+def suggest(kind: str):
+    """Suggestions as the archivist types: people, tags, collections or places."""
+    q = authority.clean(request.args.get("q", ""))
+    if not q:
+        return jsonify([])
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = f"%{escaped}%"
+    if kind == "tags":
+        found = [t.label for t in authority.suggest_tags(q)]
+    elif kind == "people":
+        rows = db.session.execute(
+            select(Person.name)
+            .outerjoin(PersonName)
+            .where(
+                Person.merged_into_id.is_(None),
+                or_(
+                    Person.name.like(like, escape="\\"),
+                    Person.name_latin.ilike(like, escape="\\"),
+                    PersonName.name.ilike(like, escape="\\"),
+                ),
+            )
+            .distinct()
+            .limit(10)
+        )
+        found = [name for (name,) in rows]
+    elif kind == "collections":
+        found = list(
+            db.session.scalars(
+                select(Collection.title).where(Collection.title.like(like, escape="\\")).limit(10)
+            )
+        )
+    elif kind == "places":
+        found = list(
+            db.session.scalars(
+                select(Place.name).where(Place.name.like(like, escape="\\")).limit(10)
+            )
+        )
+    else:
+        raise NotFound(f"No suggestions for {kind}.")
+    return jsonify(found)
+
+
+@bp.get("/people")
+@staff_required
+def people():
+    page = request.args.get("page", 1, type=int)
+    query = select(Person).where(Person.merged_into_id.is_(None)).order_by(Person.name)
+    listing = db.paginate(query, page=page, per_page=50, error_out=False)
+    return render_template("manage/people.html", listing=listing)
+
+
+@bp.route("/people/<int:person_id>", methods=["GET", "POST"])
+@staff_required
+def person(person_id: int):
+    record = authority.get_person(person_id)
+    if record.merged_into_id is not None:
+        return redirect(url_for("authority.person", person_id=authority.surviving(record).id))
+    if request.method == "POST":
+        fields = {key: request.form.get(key, "") for key in authority.PERSON_FIELDS}
+        variants = request.form.get("variants", "").splitlines()
+        try:
+            authority.update_person(record, fields, variants, user=current_user)
+        except ArchiveError as exc:
+            flash(str(exc), "error")
+            return render_template(
+                "manage/person.html", person=authority.get_person(person_id)
+            ), 422
+        flash(_("Saved."))
+        return redirect(url_for("authority.person", person_id=person_id))
+    return render_template("manage/person.html", person=record)
+
+
+@bp.post("/people/<int:person_id>/merge")
+@staff_required
+def merge_person(person_id: int):
+    """Merge another record (chosen by id or by one of its names) into this one."""
+    survivor = authority.get_person(person_id)
+    other_ref = request.form.get("other", "").strip()
+    other = (
+        db.session.get(Person, int(other_ref))
+        if other_ref.isdigit()
+        else authority.find_person(other_ref)
+    )
+    try:
+        if other is None:
+            raise ArchiveError(_("No person called %(name)s.", name=other_ref))
+        authority.merge_people(survivor, other, user=current_user)
+    except ArchiveError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("Merged %(other)s into this record.", other=other.name))
+    return redirect(url_for("authority.person", person_id=survivor.id))
+
+
+@bp.route("/tags", methods=["GET", "POST"])
+@staff_required
+def tags():
+    if request.method == "POST":
+        try:
+            tag = authority.tag_for(request.form.get("label", ""))
+            authority.update_tag(
+                tag, tag.label, request.form.get("label_en", ""), user=current_user
+            )
+        except ArchiveError as exc:
+            flash(str(exc), "error")
+        return redirect(url_for("authority.tags"))
+    counts = dict(
+        db.session.execute(
+            select(Tag.id, func.count())
+            .join(Tag.__table__.metadata.tables["item_tags"])
+            .group_by(Tag.id)
+        ).all()
+    )
+    listing = list(db.session.scalars(select(Tag).order_by(Tag.label)))
+    return render_template("manage/tags.html", tags=listing, counts=counts)
+
+
+@bp.post("/tags/<int:tag_id>")
+@staff_required
+def edit_tag(tag_id: int):
+    tag = db.get_or_404(Tag, tag_id)
+    try:
+        if request.form.get("merge_into"):
+            survivor = db.session.scalar(
+                select(Tag).where(Tag.label == authority.clean(request.form["merge_into"]))
+            )
+            if survivor is None:
+                raise ArchiveError(_("No tag «%(label)s».", label=request.form["merge_into"]))
+            authority.merge_tags(survivor, tag, user=current_user)
+            flash(_("Merged."))
+        else:
+            authority.update_tag(
+                tag,
+                request.form.get("label", ""),
+                request.form.get("label_en", ""),
+                user=current_user,
+            )
+            flash(_("Saved."))
+    except ArchiveError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("authority.tags"))
+
+
+@bp.route("/collections", methods=["GET", "POST"])
+@staff_required
+def collections():
+    if request.method == "POST":
+        try:
+            collection = (
+                db.get_or_404(Collection, int(request.form["id"]))
+                if request.form.get("id")
+                else authority.collection_for(request.form.get("title", ""))
+            )
+            authority.update_collection(
+                collection,
+                {
+                    key: request.form.get(key, "")
+                    for key in ("title", "title_en", "description", "description_en")
+                },
+                user=current_user,
+            )
+        except ArchiveError as exc:
+            flash(str(exc), "error")
+        return redirect(url_for("authority.collections"))
+    listing = list(db.session.scalars(select(Collection).order_by(Collection.title)))
+    return render_template("manage/collections.html", collections=listing)
