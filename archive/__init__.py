@@ -94,13 +94,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from archive import web
     from archive.accounts import login as auth
     from archive.db import db
-    from archive.holdings import queue
+    from archive.holdings import fixity, jobs, queue  # noqa: F401  (importing registers tasks)
     from archive.web import page_cache
 
     db.init_app(app)
     page_cache.install()
     auth.init_app(app)
-    queue.init_app(app)
+    queue.init_app(app)  # after importing jobs and fixity
     web.init_app(app)
     return app
 

@@ -34,9 +34,8 @@ def periodic(name: str, **schedule: str) -> Callable:
 
 
 def init_app(app: Flask) -> None:
-    import archive.holdings.fixity  # noqa: F401  (registers the periodic tasks)
-    import archive.holdings.jobs  # noqa: F401  (registers the tasks)
-
+    """Open the queue and hand it every registered task (the app factory imports the
+    modules that register them: ``jobs`` and ``fixity``)."""
     settings = app.config["QUEUE"]
     url = settings["URL"]
     if url.startswith(("redis://", "rediss://", "unix://")):
