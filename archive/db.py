@@ -35,3 +35,10 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def contains(text: str) -> str:
+    """A LIKE pattern (escape character ``\\``) matching values that contain ``text``
+    literally: its own ``%`` and ``_`` match only themselves."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -36,6 +36,11 @@ JOB_STATES = ("queued", "probing", "transcoding", "done", "failed")
 IDENTIFIER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
+def is_identifier(value: str) -> bool:
+    """Whether ``value`` is an accession number as archivists assign them (PMA-0001)."""
+    return IDENTIFIER_RE.fullmatch(value) is not None
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 

@@ -14,15 +14,21 @@ The search index (plain dicts in, plain results out; Whoosh objects never leave 
   and removes items, :meth:`Index.search` searches as an :class:`Access` may, returning a
   :class:`SearchResult`; :func:`rebuild` builds a fresh index and swaps it in; :func:`outdated` says whether the live
   index was written in an older format and needs a rebuild.
+- :data:`FACETS` (also the field scopes of the query language), :data:`SORTS` and
+  :data:`MAX_PER_PAGE` are defined here once; the archive imports them.
 """
 
 from .analysis import arabic_analyzer, name_analyzer, terms
 from .index import Index, IndexBusy, open_index, outdated, rebuild
 from .normalization import normalize
-from .search import Access, SearchResult
+from .schema import FACETS
+from .search import MAX_PER_PAGE, SORTS, Access, SearchResult
 from .stemming import stem
 
 __all__ = [
+    "FACETS",
+    "MAX_PER_PAGE",
+    "SORTS",
     "Access",
     "Index",
     "IndexBusy",

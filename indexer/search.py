@@ -16,7 +16,7 @@ from .query import Compiled, Parsed, compile_query, parse
 from .schema import FACETS, naive_utc, text_tokens
 
 SORTS = ("relevance", "date", "-date")
-MAX_PER_PAGE = 1000
+MAX_PER_PAGE = 100  # the largest page of results any caller gets (pages, API, CLI)
 
 
 def utcnow() -> datetime:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from media.errors import MediaError
 from media.ffmpeg import ffmpeg_args, open_input, stream_ffmpeg
-from media.probe import probe
+from media.probe import ProbeResult
+from media.probe import probe as probe_recording
 from media.profiles import PEAKS_SAMPLE_RATE, PEAKS_TARGET_BUCKETS
 from media.store import ACCESS_COPY_MODE, written_atomically
 
@@ -20,17 +21,19 @@ def compute_peaks(
     *,
     timeout: float | None = None,
     samples_per_pixel: int | None = None,
+    probe: ProbeResult | None = None,
 ) -> Path:
     """Write the waveform of `src`'s first audio stream to `dst` as audiowaveform JSON.
 
     The audio is decoded to 8 kHz mono 8-bit samples (ffmpeg does the 16 to 8 bit scaling)
     and read from ffmpeg's pipe a chunk at a time, so a recording of any length needs only a
     few kilobytes. Without `samples_per_pixel`, it is chosen from the duration to give about
-    PEAKS_TARGET_BUCKETS (min, max) pairs.
+    PEAKS_TARGET_BUCKETS (min, max) pairs; the duration comes from `probe` when given (else
+    `src` is probed for it).
     """
     src, dst = Path(src), Path(dst)
     if samples_per_pixel is None:
-        recording = probe(src)
+        recording = probe or probe_recording(src)
         if recording.audio_codec is None:
             raise MediaError("This recording has no sound, so it has no waveform.")
         samples_per_pixel = choose_samples_per_pixel(recording.duration * PEAKS_SAMPLE_RATE)

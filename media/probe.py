@@ -1,5 +1,6 @@
 """Probe an upload: what it is, or a clear reason why the archive refuses it."""
 
+import dataclasses
 import os
 import re
 import time
@@ -42,6 +43,15 @@ class ProbeResult:
     def to_dict(self) -> dict:
         """The fields as a JSON-serialisable dict."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, fields: dict) -> "ProbeResult | None":
+        """The result ``to_dict`` gave, kept with the recording (so a file is probed once);
+        None when ``fields`` lacks any of them (recorded by an older version)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        if not fields or not names <= set(fields):
+            return None
+        return cls(**{name: fields[name] for name in names})
 
 
 def probe(path: str | os.PathLike, *, timeout: float = 60.0) -> ProbeResult:

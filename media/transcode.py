@@ -147,12 +147,16 @@ def make_poster(
     dst: str | os.PathLike,
     *,
     at: float | None = None,
+    probe: ProbeResult | None = None,
     timeout: float | None = 120,
 ) -> Path:
-    """Write a JPEG frame of the video `src` (by default 10% in) to `dst` and return `dst`."""
+    """Write a JPEG frame of the video `src` (by default 10% in) to `dst` and return `dst`.
+
+    Without `at`, the duration comes from `probe` (or `src` is probed for it).
+    """
     src, dst = Path(src), Path(dst)
     if at is None:
-        at = probe_recording(src).duration * POSTER_POSITION
+        at = (probe or probe_recording(src)).duration * POSTER_POSITION
     _not_the_original(src, dst)
     with written_atomically(dst, mode=ACCESS_COPY_MODE) as tmp:
         picture = open_input(src, ss=f"{max(at, 0):.3f}")["V:0"]

@@ -3,6 +3,7 @@ files, in that order; a failure anywhere leaves no row and no file behind."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -111,3 +112,27 @@ def test_files_made_obsolete_go_only_once_committed(app, tmp_path):
             uow.remove_after_commit([old], [old.parent])
             assert old.is_file()
         assert not old.exists() and not old.parent.exists()
+
+
+def test_a_video_is_probed_once_from_ingest_to_poster_and_peaks(app, tmp_path, monkeypatch):
+    """ffprobe reads a video at ingest; the transcode job, the poster and the waveform use
+    what it said (kept with the recording) instead of asking again."""
+    from tests.media_samples import video
+
+    probing = importlib.import_module("media.probe")  # the module: ``media.probe`` is the function
+
+    clip = video(tmp_path / "clip.mp4", seconds=1, size="320x240")
+    real = probing.ffprobe_json
+    probed = []
+
+    def counted(path, **kwargs):
+        probed.append(Path(path).name)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(probing, "ffprobe_json", counted)
+    with app.app_context():
+        done = ingest(storage.local(clip), user=None, identifier="UOW-V", title="فيديو")
+        job = db.session.get(Job, done.job.id)
+        assert job.state == "done", job.error  # the queue runs jobs inline in tests
+        assert {f.role for f in done.recording.files} == {"original", "access", "poster", "peaks"}
+    assert probed == ["clip.mp4"]

@@ -22,7 +22,7 @@ from archive.access.rules import can_view
 from archive.db import db
 from archive.errors import ArchiveError, NotFound
 from archive.i18n import _
-from archive.models import IDENTIFIER_RE, AccessRequest, Item, User, utcnow
+from archive.models import AccessRequest, Item, User, is_identifier, utcnow
 from archive.uow import operation
 
 STATES = ("pending", "granted", "refused", "revoked")
@@ -43,7 +43,7 @@ def request_access(user: User, identifier: str, reason: str) -> AccessRequest:
         raise ArchiveError(_("Log in to ask for access."))
     if user.is_staff:
         raise AlreadyVisible(_("Staff see every item."))
-    if not IDENTIFIER_RE.fullmatch(identifier):
+    if not is_identifier(identifier):
         raise ArchiveError(_("“%(identifier)s” is not an item identifier.", identifier=identifier))
     if not reason:
         raise ArchiveError(_("Please say why you need this item."))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select, update
 
 from archive import audit
-from archive.db import db
+from archive.db import contains, db
 from archive.errors import ArchiveError, NotFound
 from archive.models import (
     Collection,
@@ -204,8 +204,7 @@ def suggest_tags(prefix: str, limit: int = 10) -> list[Tag]:
     prefix = clean(prefix)
     if not prefix:
         return []
-    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
+    pattern = contains(prefix)
     return list(
         db.session.scalars(
             select(Tag)
@@ -215,6 +214,39 @@ def suggest_tags(prefix: str, limit: int = 10) -> list[Tag]:
             .order_by(func.length(Tag.label), Tag.label)
             .limit(limit)
         )
+    )
+
+
+def suggest(kind: str, text: str, limit: int = 10) -> list[str]:
+    """Names to offer as an archivist types: people (by any of their names), tags,
+    collections or places containing ``text``; NotFound for another ``kind``."""
+    text = clean(text)
+    if not text:
+        return []
+    like = contains(text)
+    if kind == "tags":
+        return [t.label for t in suggest_tags(text, limit)]
+    if kind == "people":
+        rows = db.session.execute(
+            select(Person.name)
+            .outerjoin(PersonName)
+            .where(
+                Person.merged_into_id.is_(None),
+                or_(
+                    Person.name.like(like, escape="\\"),
+                    Person.name_latin.ilike(like, escape="\\"),
+                    PersonName.name.ilike(like, escape="\\"),
+                ),
+            )
+            .distinct()
+            .limit(limit)
+        )
+        return [name for (name,) in rows]
+    column = {"collections": Collection.title, "places": Place.name}.get(kind)
+    if column is None:
+        raise NotFound(f"No suggestions for {kind}.")
+    return list(
+        db.session.scalars(select(column).where(column.like(like, escape="\\")).limit(limit))
     )
 
 

@@ -18,11 +18,11 @@ from archive.errors import ArchiveError, Gone, NotFound
 from archive.models import (
     ACCESS_LEVELS,
     CREDIT_ROLES,
-    IDENTIFIER_RE,
     ITEM_TYPES,
     Credit,
     Item,
     User,
+    is_identifier,
     utcnow,
 )
 from archive.uow import operation
@@ -250,13 +250,18 @@ def check_new_item(identifier: str | None, type: str | None) -> None:
     if type is not None and type not in ITEM_TYPES:
         raise ArchiveError(f"Unknown type '{type}': use one of {', '.join(ITEM_TYPES)}.")
     if identifier is not None:
-        if not IDENTIFIER_RE.fullmatch(identifier):
-            raise ArchiveError(
-                f"'{identifier}' is not a valid identifier: use letters, digits, '.', '_' "
-                "and '-', starting with a letter or digit, at most 64 characters."
-            )
+        check_identifier(identifier)
         if db.session.scalar(select(Item.id).where(Item.identifier == identifier)) is not None:
             raise ArchiveError(f"An item with identifier {identifier} already exists.")
+
+
+def check_identifier(identifier: str) -> None:
+    """ArchiveError saying what a valid identifier is, unless ``identifier`` is one."""
+    if not is_identifier(identifier):
+        raise ArchiveError(
+            f"'{identifier}' is not a valid identifier: use letters, digits, '.', '_' "
+            "and '-', starting with a letter or digit, at most 64 characters."
+        )
 
 
 def new_item(identifier: str | None, title: str, type: str) -> Item:

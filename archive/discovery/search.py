@@ -7,9 +7,7 @@ from archive.access.rules import granted_identifiers, levels_for
 from archive.discovery.indexing import open_index
 from archive.models import User, utcnow
 
-FACETS = ("type", "narrator", "tag", "collection", "language", "decade", "place")
-SORTS = ("relevance", "date", "-date")
-MAX_PER_PAGE = 100
+FACETS, SORTS, MAX_PER_PAGE = indexer.FACETS, indexer.SORTS, indexer.MAX_PER_PAGE
 
 
 def access_for(user: User | None) -> indexer.Access:
@@ -32,9 +30,6 @@ def search(
     filters: dict[str, list[str]] | None = None,
 ) -> dict:
     """Search what ``user`` may see; the result has the JSON shape of DESIGN.md."""
-    page = max(1, page)
-    per_page = min(max(1, per_page), MAX_PER_PAGE)
-    sort = sort if sort in SORTS else "relevance"
     filters = {k: [v for v in vs if v] for k, vs in (filters or {}).items() if k in FACETS}
     result = open_index().search(
         query or "",

@@ -26,13 +26,10 @@ from archive.catalogue.transcript_formats import ParsedSegment, to_text, to_webv
 from archive.db import db
 from archive.errors import ArchiveError
 from archive.holdings import storage
-from archive.holdings.ingest import ingest
+from archive.holdings.ingest import holder, ingest
 from archive.models import (
-    IDENTIFIER_RE,
     Credit,
     Item,
-    MediaFile,
-    Recording,
     User,
 )
 from archive.uow import operation
@@ -284,11 +281,7 @@ def _check_row(
     identifier = cells["identifier"].strip()
     if not identifier:
         raise ArchiveError("the identifier is empty.")
-    if not IDENTIFIER_RE.fullmatch(identifier):
-        raise ArchiveError(
-            f"'{identifier}' is not a valid identifier: use letters, digits, '.', '_' and '-', "
-            "starting with a letter or digit, at most 64 characters."
-        )
+    items.check_identifier(identifier)
     item = existing.get(identifier)
     row = _Row(line, identifier, item, new=item is None)
     for column in COLUMNS:
@@ -386,7 +379,7 @@ def _transcript(cells: dict[str, str], row: _Row, base_dir: Path | None) -> _Tra
                 f"transcript {name}: files cannot be read with this upload; "
                 "put the transcript's text in the cell instead."
             )
-        path = _inside(base_dir, name, "transcript")
+        path = storage.inside(base_dir, name, "transcript")
         if not path.is_file():
             raise ArchiveError(f"transcript {name}: no such file next to the CSV file.")
         segments, source_format = transcripts.read_file(path, filename=name)
@@ -413,20 +406,15 @@ def _media(cell: str, item: Item | None, media_dir: Path | None) -> storage.Uplo
     """The file to ingest for this row, or None when the item already has it."""
     basename = PurePosixPath(cell.replace("\\", "/")).name
     current = item.current_recordings if item is not None else []
-    path = _inside(media_dir, cell, "media") if media_dir is not None else None
+    path = storage.inside(media_dir, cell, "media") if media_dir is not None else None
     if path is not None and path.is_file():
         upload = storage.local(path)
-        holder = db.session.scalar(
-            select(Recording)
-            .join(MediaFile)
-            .where(MediaFile.role == "original", MediaFile.sha256 == upload.sha256)
-        )
-        if holder is not None:
-            if item is not None and holder.item_id == item.id:
+        held = holder(upload.sha256)
+        if held is not None:
+            if item is not None and held.item_id == item.id:
                 return None  # already a recording of this item
             raise ArchiveError(
-                f"media {cell}: the same file is already in the archive, in item "
-                f"{holder.item.identifier}."
+                f"media {cell}: the same file is already in the archive, in item {held.identifier}."
             )
         if any(r.original_filename == basename for r in current):
             raise ArchiveError(
@@ -439,15 +427,6 @@ def _media(cell: str, item: Item | None, media_dir: Path | None) -> storage.Uplo
     if media_dir is None:
         raise ArchiveError(f"media {cell}: no media folder was given (--media-dir).")
     raise ArchiveError(f"media {cell}: no such file in the media folder.")
-
-
-def _inside(folder: Path, relative: str, what: str) -> Path:
-    """``relative`` under ``folder``, refusing paths that leave it."""
-    root = Path(folder).resolve()
-    path = (root / relative).resolve()
-    if root not in path.parents:
-        raise ArchiveError(f"{what} {relative}: the path leaves its folder.")
-    return path
 
 
 @operation

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -104,13 +105,19 @@ def _supersede(old: Recording, new: Recording) -> None:
             transcript.recording = new
 
 
-def refuse_duplicate(sha256: str, filename: str, *, fresh: bool = False) -> None:
-    """DuplicateMedia naming the item when an original with these bytes is already kept.
+class Holder(NamedTuple):
+    item_id: int
+    identifier: str
+
+
+def holder(sha256: str, *, fresh: bool = False) -> Holder | None:
+    """The item whose recording keeps an original with these bytes, if any (the one
+    duplicate check of uploads, ``archive ingest`` and the CSV import).
 
     ``fresh`` looks on a connection of its own: the session is unusable after a failed flush.
     """
     query = (
-        select(Item.identifier)
+        select(Item.id, Item.identifier)
         .join(Recording, Recording.item_id == Item.id)
         .join(MediaFile, MediaFile.recording_id == Recording.id)
         .where(MediaFile.role == "original", MediaFile.sha256 == sha256)
@@ -118,13 +125,19 @@ def refuse_duplicate(sha256: str, filename: str, *, fresh: bool = False) -> None
     )
     if fresh:
         with db.engine.connect() as connection:
-            identifier = connection.scalar(query)
+            row = connection.execute(query).first()
     else:
-        identifier = db.session.scalar(query)
-    if identifier is not None:
+        row = db.session.execute(query).first()
+    return Holder(*row) if row is not None else None
+
+
+def refuse_duplicate(sha256: str, filename: str, *, fresh: bool = False) -> None:
+    """DuplicateMedia naming the item when an original with these bytes is already kept."""
+    held = holder(sha256, fresh=fresh)
+    if held is not None:
         raise DuplicateMedia(
-            f"{filename}: the same file is already in the archive, in item {identifier}.",
-            identifier,
+            f"{filename}: the same file is already in the archive, in item {held.identifier}.",
+            held.identifier,
         )
 
 

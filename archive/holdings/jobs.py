@@ -73,7 +73,10 @@ def _transcode(job_id: int) -> None:
         source = absolute(recording.original.relpath)
         if not source.is_file():
             raise media.MediaError(f"The original file is missing from storage: {source.name}.")
-        probe = media.probe(source, timeout=settings["PROBE_TIMEOUT"])
+        # Probed once, at ingest: an original never changes (older rows are probed again).
+        probe = media.ProbeResult.from_dict(recording.technical) or media.probe(
+            source, timeout=settings["PROBE_TIMEOUT"]
+        )
         job.state = "transcoding"
         db.session.commit()
         folder = derivatives_dir(recording.id)
@@ -88,9 +91,13 @@ def _transcode(job_id: int) -> None:
             overrides=_overrides(settings),
         )
         if probe.kind == "video":
-            made["poster"] = media.make_poster(source, folder / "poster.jpg", timeout=600)
+            made["poster"] = media.make_poster(
+                source, folder / "poster.jpg", probe=probe, timeout=600
+            )
         if probe.audio_codec is not None:  # a silent video has no waveform
-            made["peaks"] = media.compute_peaks(source, folder / "peaks.json", timeout=timeout)
+            made["peaks"] = media.compute_peaks(
+                source, folder / "peaks.json", probe=probe, timeout=timeout
+            )
     except media.MediaError as exc:
         db.session.rollback()
         job.state = "failed"

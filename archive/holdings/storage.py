@@ -34,10 +34,16 @@ def uploads_dir() -> Path:
 
 def absolute(relpath: str) -> Path:
     """The path of a stored file from its relative path, refusing to leave the media root."""
-    root = media_root().resolve()
-    path = (root / relpath).resolve()
+    return inside(media_root(), relpath, "stored file")
+
+
+def inside(folder: Path, relative: str, what: str) -> Path:
+    """``relative`` resolved under ``folder``; ArchiveError when it would leave it (``..``,
+    an absolute path, a symbolic link pointing out)."""
+    root = Path(folder).resolve()
+    path = (root / relative).resolve()
     if root not in path.parents:
-        raise ArchiveError("Stored file path leaves the media root.")
+        raise ArchiveError(f"{what} {relative}: the path leaves its folder.")
     return path
 
 

@@ -26,7 +26,7 @@ from archive.accounts import users as accounts
 from archive.accounts.login import LOGIN_AT, admin_required
 from archive.db import db
 from archive.errors import ArchiveError
-from archive.models import IDENTIFIER_RE, ROLES, Item
+from archive.models import ROLES, Item, is_identifier
 
 bp = Blueprint("accounts", __name__)
 
@@ -115,7 +115,7 @@ def _visible_item(entry) -> Item | None:
 def request_access_by_form():
     """The account page's form: go to the request page of the identifier typed."""
     identifier = request.args.get("identifier", "").strip()
-    if not IDENTIFIER_RE.fullmatch(identifier):
+    if not is_identifier(identifier):
         flash(_("“%(identifier)s” is not an item identifier.", identifier=identifier), "error")
         return redirect(url_for("accounts.account"))
     return redirect(url_for("accounts.request_access", identifier=identifier))
@@ -126,7 +126,7 @@ def request_access_by_form():
 def request_access(identifier: str):
     """Ask for one item by its identifier.  The page is the same whether the item exists or
     not, so it never tells who may not see an item that it is there."""
-    if not IDENTIFIER_RE.fullmatch(identifier):
+    if not is_identifier(identifier):
         abort(404)
     item = db.session.scalar(select(Item).where(Item.identifier == identifier))
     if current_user.is_staff or (item is not None and can_view(current_user, item)):

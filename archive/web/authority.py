@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from archive.accounts.login import staff_required
 from archive.catalogue import authority
 from archive.db import db
-from archive.errors import ArchiveError, NotFound
-from archive.models import Collection, Person, PersonName, Place, Tag
+from archive.errors import ArchiveError
+from archive.models import Collection, Person, Tag
 
 bp = Blueprint("authority", __name__, url_prefix="/manage")
 
@@ -20,44 +20,7 @@ bp = Blueprint("authority", __name__, url_prefix="/manage")
 @staff_required
 def suggest(kind: str):
     """Suggestions as the archivist types: people, tags, collections or places."""
-    q = authority.clean(request.args.get("q", ""))
-    if not q:
-        return jsonify([])
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    like = f"%{escaped}%"
-    if kind == "tags":
-        found = [t.label for t in authority.suggest_tags(q)]
-    elif kind == "people":
-        rows = db.session.execute(
-            select(Person.name)
-            .outerjoin(PersonName)
-            .where(
-                Person.merged_into_id.is_(None),
-                or_(
-                    Person.name.like(like, escape="\\"),
-                    Person.name_latin.ilike(like, escape="\\"),
-                    PersonName.name.ilike(like, escape="\\"),
-                ),
-            )
-            .distinct()
-            .limit(10)
-        )
-        found = [name for (name,) in rows]
-    elif kind == "collections":
-        found = list(
-            db.session.scalars(
-                select(Collection.title).where(Collection.title.like(like, escape="\\")).limit(10)
-            )
-        )
-    elif kind == "places":
-        found = list(
-            db.session.scalars(
-                select(Place.name).where(Place.name.like(like, escape="\\")).limit(10)
-            )
-        )
-    else:
-        raise NotFound(f"No suggestions for {kind}.")
-    return jsonify(found)
+    return jsonify(authority.suggest(kind, request.args.get("q", "")))
 
 
 @bp.get("/people")
