@@ -60,7 +60,7 @@ def test_a_change_made_by_another_process_shows_at_once(app, client, tmp_path):
     make_item(app, "PC-2", "أغنية السجن")
     assert "أغنية السجن" in client.get("/items/PC-2").get_data(as_text=True)
     script = (
-        "from archive import create_app, items\n"
+        "from archive import create_app\nfrom archive.catalogue import items\n"
         "app = create_app()\n"
         "with app.app_context():\n"
         "    items.unpublish(items.find_item('PC-2'), user=None)\n"

@@ -9,14 +9,14 @@ original included, and the audit trail keeps its identifier.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from archive import audit
 from archive.db import db
 from archive.errors import ArchiveError
-from archive.holdings import derivatives
+from archive.holdings import derivatives, jobs
 from archive.holdings.storage import absolute, derivatives_dir
-from archive.models import IndexOutbox, Item, Job, MediaFile, User, utcnow
+from archive.models import IndexOutbox, Item, MediaFile, User, utcnow
 from archive.uow import current, operation
 
 
@@ -34,11 +34,7 @@ def withdraw(item: Item, reason: str, *, user: User | None) -> Item:
     item.withdrawn_reason = reason
     recordings = list(item.recordings)
     # Queued jobs would make the access copies again: they are cancelled.
-    db.session.execute(
-        update(Job)
-        .where(Job.recording_id.in_([r.id for r in recordings]), Job.state == "queued")
-        .values(state="failed", error="The item was withdrawn.", finished_at=utcnow())
-    )
+    jobs.cancel_queued(recordings, "The item was withdrawn.")
     count = derivatives.delete_rows(recordings)
     audit.record(
         user, "withdraw", item, reason=reason, previous_status=before, derivatives=count

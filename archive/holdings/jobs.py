@@ -145,6 +145,16 @@ def unfinished() -> list[Job]:
     return list(db.session.scalars(select(Job).where(Job.state != "done").order_by(Job.id)))
 
 
+def cancel_queued(recordings, reason: str) -> None:
+    """Mark the queued jobs of ``recordings`` failed with ``reason`` (a worker that takes one
+    later finds it is no longer queued and leaves it)."""
+    db.session.execute(
+        update(Job)
+        .where(Job.recording_id.in_([r.id for r in recordings]), Job.state == "queued")
+        .values(state="failed", error=reason, finished_at=utcnow())
+    )
+
+
 def with_ids(ids: list[int]) -> list[Job]:
     """The jobs of ``ids`` that exist (the upload page follows its own)."""
     return list(db.session.scalars(select(Job).where(Job.id.in_(ids)))) if ids else []
