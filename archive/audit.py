@@ -16,7 +16,8 @@ def record(
     reindex: bool = True,
     **details: Any,
 ) -> None:
-    """Add an audit event, and unless told otherwise an outbox row (the caller commits)."""
+    """Add an audit event, and unless told otherwise an outbox row (in the caller's unit of
+    work)."""
     user_id = user.id if user is not None and getattr(user, "is_authenticated", False) else None
     if item is not None and item.id is None:
         db.session.flush()
@@ -30,3 +31,16 @@ def record(
     )
     if item is not None and reindex:
         db.session.add(IndexOutbox(item_id=item.id))
+
+
+def history(item: Item, limit: int = 50) -> list[AuditEvent]:
+    """The latest events of ``item``, newest first (its page under Catalogue)."""
+    from sqlalchemy import select
+
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.item_id == item.id)
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))

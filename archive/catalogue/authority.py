@@ -82,6 +82,50 @@ def get_person(person_id: int) -> Person:
     return person
 
 
+def people_page(page: int, per_page: int = 50):
+    """One page of the people who were not merged into another record, by name."""
+    query = select(Person).where(Person.merged_into_id.is_(None)).order_by(Person.name)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def person_by_reference(reference: str) -> Person | None:
+    """A person named by record number or by any of their names."""
+    reference = reference.strip()
+    return db.session.get(Person, int(reference)) if reference.isdigit() else find_person(reference)
+
+
+def tags_with_counts() -> tuple[list[Tag], dict[int, int]]:
+    """Every tag by label, and how many items each tags."""
+    counts = dict(
+        db.session.execute(
+            select(item_tags.c.tag_id, func.count()).group_by(item_tags.c.tag_id)
+        ).all()
+    )
+    return list(db.session.scalars(select(Tag).order_by(Tag.label))), counts
+
+
+def get_tag(tag_id: int) -> Tag:
+    tag = db.session.get(Tag, tag_id)
+    if tag is None:
+        raise NotFound(f"No tag {tag_id}.")
+    return tag
+
+
+def tag_labelled(label: str) -> Tag | None:
+    return db.session.scalar(select(Tag).where(Tag.label == clean(label)))
+
+
+def all_collections() -> list[Collection]:
+    return list(db.session.scalars(select(Collection).order_by(Collection.title)))
+
+
+def get_collection(collection_id: int) -> Collection:
+    collection = db.session.get(Collection, collection_id)
+    if collection is None:
+        raise NotFound(f"No collection {collection_id}.")
+    return collection
+
+
 def surviving(person: Person) -> Person:
     """Follow merges to the record that now stands for this person."""
     seen = set()

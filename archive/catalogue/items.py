@@ -21,6 +21,7 @@ from archive.models import (
     ITEM_TYPES,
     Credit,
     Item,
+    Recording,
     User,
     is_identifier,
     utcnow,
@@ -236,6 +237,20 @@ def unpublish(item: Item, *, user: User | None) -> Item:
         item.status = "draft"
         audit.record(user, "unpublish", item)
     return item
+
+
+def catalogue_page(page: int, per_page: int = 50):
+    """One page of every item, the last changed first (the staff catalogue)."""
+    query = select(Item).order_by(Item.updated_at.desc(), Item.id.desc())
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def get_recording(recording_id: int | None) -> Recording:
+    """Any recording, for staff operations."""
+    recording = db.session.get(Recording, recording_id) if recording_id else None
+    if recording is None:
+        raise NotFound(f"No recording {recording_id}.")
+    return recording
 
 
 def find_item(identifier: str) -> Item:

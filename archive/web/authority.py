@@ -5,13 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from archive.accounts.login import staff_required
 from archive.catalogue import authority
-from archive.db import db
 from archive.errors import ArchiveError
-from archive.models import Collection, Person, Tag
 
 bp = Blueprint("authority", __name__, url_prefix="/manage")
 
@@ -26,9 +23,7 @@ def suggest(kind: str):
 @bp.get("/people")
 @staff_required
 def people():
-    page = request.args.get("page", 1, type=int)
-    query = select(Person).where(Person.merged_into_id.is_(None)).order_by(Person.name)
-    listing = db.paginate(query, page=page, per_page=50, error_out=False)
+    listing = authority.people_page(request.args.get("page", 1, type=int))
     return render_template("manage/people.html", listing=listing)
 
 
@@ -59,11 +54,7 @@ def merge_person(person_id: int):
     """Merge another record (chosen by id or by one of its names) into this one."""
     survivor = authority.get_person(person_id)
     other_ref = request.form.get("other", "").strip()
-    other = (
-        db.session.get(Person, int(other_ref))
-        if other_ref.isdigit()
-        else authority.find_person(other_ref)
-    )
+    other = authority.person_by_reference(other_ref)
     try:
         if other is None:
             raise ArchiveError(_("No person called %(name)s.", name=other_ref))
@@ -87,26 +78,17 @@ def tags():
         except ArchiveError as exc:
             flash(str(exc), "error")
         return redirect(url_for("authority.tags"))
-    counts = dict(
-        db.session.execute(
-            select(Tag.id, func.count())
-            .join(Tag.__table__.metadata.tables["item_tags"])
-            .group_by(Tag.id)
-        ).all()
-    )
-    listing = list(db.session.scalars(select(Tag).order_by(Tag.label)))
+    listing, counts = authority.tags_with_counts()
     return render_template("manage/tags.html", tags=listing, counts=counts)
 
 
 @bp.post("/tags/<int:tag_id>")
 @staff_required
 def edit_tag(tag_id: int):
-    tag = db.get_or_404(Tag, tag_id)
+    tag = authority.get_tag(tag_id)
     try:
         if request.form.get("merge_into"):
-            survivor = db.session.scalar(
-                select(Tag).where(Tag.label == authority.clean(request.form["merge_into"]))
-            )
+            survivor = authority.tag_labelled(request.form["merge_into"])
             if survivor is None:
                 raise ArchiveError(_("No tag «%(label)s».", label=request.form["merge_into"]))
             authority.merge_tags(survivor, tag, user=current_user)
@@ -130,8 +112,8 @@ def collections():
     if request.method == "POST":
         try:
             collection = (
-                db.get_or_404(Collection, int(request.form["id"]))
-                if request.form.get("id")
+                authority.get_collection(request.form.get("id", type=int))
+                if request.form.get("id", type=int)
                 else authority.collection_for(request.form.get("title", ""))
             )
             authority.update_collection(
@@ -145,5 +127,5 @@ def collections():
         except ArchiveError as exc:
             flash(str(exc), "error")
         return redirect(url_for("authority.collections"))
-    listing = list(db.session.scalars(select(Collection).order_by(Collection.title)))
+    listing = authority.all_collections()
     return render_template("manage/collections.html", collections=listing)

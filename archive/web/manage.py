@@ -7,16 +7,15 @@ from urllib.parse import unquote
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
+from archive import audit
 from archive.access.rights import RIGHTS
 from archive.accounts.login import staff_required
 from archive.catalogue import items
-from archive.db import db
 from archive.errors import ArchiveError, DuplicateMedia
 from archive.holdings import jobs, storage
 from archive.holdings.ingest import ingest
-from archive.models import ACCESS_LEVELS, ITEM_TYPES, AuditEvent, Item, Recording
+from archive.models import ACCESS_LEVELS, ITEM_TYPES, Item
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -24,9 +23,7 @@ bp = Blueprint("manage", __name__, url_prefix="/manage")
 @bp.get("/")
 @staff_required
 def dashboard():
-    page = request.args.get("page", 1, type=int)
-    query = select(Item).order_by(Item.updated_at.desc(), Item.id.desc())
-    listing = db.paginate(query, page=page, per_page=50, error_out=False)
+    listing = items.catalogue_page(request.args.get("page", 1, type=int))
     return render_template("manage/items.html", listing=listing)
 
 
@@ -40,6 +37,7 @@ def upload_page():
 @staff_required
 def upload():
     """One file per request: a raw body (the page's script) or a multipart form."""
+    target, replaces = _upload_target()  # before any byte is received: a 404 keeps nothing
     try:
         if request.files:
             received = [
@@ -53,7 +51,6 @@ def upload():
     except ArchiveError as exc:
         return _upload_error(exc)
     results, errors = [], []
-    target, replaces = _upload_target()
     for upload in received:
         try:
             done = ingest(
@@ -90,7 +87,7 @@ def _upload_target():
     if request.args.get("item"):
         target = items.find_item(request.args["item"])
     if request.args.get("replace"):
-        replaces = db.get_or_404(Recording, request.args.get("replace", type=int))
+        replaces = items.get_recording(request.args.get("replace", type=int))
     return target, replaces
 
 
@@ -175,12 +172,6 @@ def edit(identifier: str):
 
 
 def _edit_page(item: Item, form=None):
-    history = db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.item_id == item.id)
-        .order_by(AuditEvent.id.desc())
-        .limit(50)
-    )
     return render_template(
         "manage/edit.html",
         item=item,
@@ -189,7 +180,7 @@ def _edit_page(item: Item, form=None):
         levels=ACCESS_LEVELS,
         rights=RIGHTS,
         roles=items.ROLE_FIELDS,
-        history=list(history),
+        history=audit.history(item),
     )
 
 
