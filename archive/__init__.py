@@ -78,7 +78,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _fill_paths(app, instance)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(instance)
-    app.config["MAX_CONTENT_LENGTH"] = None  # uploads stream; the limit is ours (MEDIA)
+    # Each request's limit is set by archive.web.edge (small, large for staff uploads).
+    app.config["MAX_CONTENT_LENGTH"] = None
     # Not setdefault: Flask's own defaults already hold these keys (SameSite None).
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_HTTPONLY"] = True

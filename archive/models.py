@@ -61,6 +61,12 @@ class User(UserMixin, db.Model):
     purpose: Mapped[str] = mapped_column(Text, default="")
     approved_at: Mapped[datetime | None] = mapped_column(default=None)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # Every session and remember-me cookie carries the value it was made with (``get_id``);
+    # raising it ends them all at once, on every worker and host (archive.accounts.users).
+    session_version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+
+    def get_id(self) -> str:  # what flask-login keeps in the session and remember-me cookie
+        return f"{self.id}:{self.session_version}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
@@ -460,6 +466,17 @@ class LoginAttempt(db.Model):
     email: Mapped[str] = mapped_column(String(254), index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
     success: Mapped[bool] = mapped_column(default=False)
+
+
+class LoginCounter(db.Model):
+    """The failed logins of one account or address in the current window, and those being
+    checked now: raised and read in one statement, so parallel attempts cannot all pass."""
+
+    __tablename__ = "login_counters"
+
+    key: Mapped[str] = mapped_column(String(330), primary_key=True)  # account:… or address:…
+    count: Mapped[int] = mapped_column(default=0)
+    started: Mapped[datetime] = mapped_column(default=utcnow)  # when the window began
 
 
 class FixityCheck(db.Model):

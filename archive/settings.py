@@ -49,6 +49,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "MEDIA.TRANSCODE_TIMEOUT", 6 * 3600, "Seconds one transcode may take before it is killed."
     ),
+    Setting(
+        "MEDIA.MAX_DURATION",
+        24 * 3600,
+        "Longest recording accepted, in seconds (refused at ingest).",
+    ),
+    Setting(
+        "MEDIA.CPU_SECONDS_PER_MEDIA_SECOND",
+        4.0,
+        "Processor seconds each ffmpeg run of a job may use per second of the recording.",
+    ),
+    Setting(
+        "MEDIA.CPU_SECONDS_MINIMUM",
+        300.0,
+        "Processor seconds each ffmpeg run of a job may use on top of that, whatever the length.",
+    ),
     Setting("MEDIA.AUDIO_BITRATE", "128k", "Bitrate of the AAC audio in access copies."),
     Setting("MEDIA.VIDEO_MAX_HEIGHT", 720, "Largest height in lines of video access copies."),
     Setting(
@@ -77,6 +92,24 @@ SETTINGS: tuple[Setting, ...] = (
         0,
         "Reverse proxies in front of the archive whose X-Forwarded-For/-Proto/-Host headers "
         "are trusted (0: none; the headers are then ignored, so they cannot be forged).",
+    ),
+    Setting(
+        "SERVER.BASE_URL",
+        "http://127.0.0.1:5000",
+        "The address the public reaches the archive at (scheme, host, port, path); every "
+        "absolute URL (canonical link, Open Graph, JSON-LD, embed code) is built on it.",
+    ),
+    Setting(
+        "SERVER.TRUSTED_HOSTS",
+        [],
+        "Host names the archive answers (others get 400); empty: BASE_URL's host, localhost, "
+        "127.0.0.1 and ::1. A name starting with a dot also matches its subdomains.",
+    ),
+    Setting(
+        "SERVER.MAX_FORM_BYTES",
+        1024 * 1024,
+        "Largest request body accepted, in bytes; only staff uploads and the CSV import may send "
+        "more (up to MEDIA.MAX_UPLOAD_BYTES). Larger bodies get 413 before they are read.",
     ),
     Setting("AUTH.LOGIN_WINDOW", 900, "Seconds over which failed logins are counted."),
     Setting(
@@ -107,6 +140,22 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("AUTH.GRANT_DAYS", 90, "Days an access grant lasts unless the admin picks a date."),
     Setting("INDEX.DIR", "", "Folder of the Whoosh search index; empty means <instance>/index."),
+    Setting(
+        "INDEX.SYNC_WAIT",
+        2.0,
+        "Seconds a change waits for a busy index writer before leaving its indexing to the worker.",
+    ),
+    Setting(
+        "SEARCH.TIME_BUDGET",
+        0.5,
+        "Seconds one search may take; then it shows what it found so far, marked partial.",
+    ),
+    Setting(
+        "SEARCH.CONCURRENT_PER_ADDRESS",
+        2,
+        "Searches one anonymous address (an IPv6 /64) may run at once; more are answered 429 "
+        "(0: no limit).",
+    ),
 )
 
 

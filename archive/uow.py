@@ -7,7 +7,10 @@ once it commits).  The outermost unit commits once; an operation called inside a
 (a CSV import describing, ingesting and attaching transcripts) joins it.  Then, in order:
 
 1. the search index is brought up to date with the outbox rows the transaction wrote
-   (so a request or command returns only once the index shows its change);
+   (so a request or command returns only once the index shows its change); when another
+   process holds the index writer for longer than ``[INDEX] SYNC_WAIT`` seconds, the rows
+   stay in the outbox for the next change or the worker to drain, ``index_pending`` is set
+   and, in a request, the page says the search will follow (the change itself stands);
 2. the registered jobs are queued (or handed back to the caller that runs them itself);
 3. files: those a committed operation made obsolete are deleted, or, after a rollback,
    those a failed operation wrote and nothing refers to.
@@ -25,7 +28,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask import current_app, flash, has_request_context
+
 from archive.db import db
+from archive.i18n import _
 
 _current: ContextVar[UnitOfWork | None] = ContextVar("archive_unit_of_work", default=None)
 
@@ -39,6 +45,7 @@ class UnitOfWork:
     written: list[tuple[Path, Callable[[], bool] | None]] = field(default_factory=list)
     obsolete: list[Path] = field(default_factory=list)
     emptied: list[Path] = field(default_factory=list)
+    index_pending: bool = False  # committed, but the search index was busy: it follows later
 
     def enqueue(self, task: str, *args) -> None:
         """Queue background task ``task`` once the transaction has committed."""
@@ -59,7 +66,15 @@ class UnitOfWork:
     def _index(self) -> None:
         from archive.discovery import indexing
 
-        indexing.sync()
+        try:
+            indexing.sync(timeout=float(current_app.config["INDEX"]["SYNC_WAIT"]))
+        except indexing.IndexBusy:
+            # Never fail a committed change because the index is busy: its outbox rows wait
+            # for the next drain, and the search hides the items meanwhile.
+            self.index_pending = True
+            current_app.logger.warning("The search index is busy: its update was left queued.")
+            if has_request_context():
+                flash(_("Saved. The search will show this change in a moment."), "info")
 
     def _queue(self) -> None:
         if not self.queue_jobs:

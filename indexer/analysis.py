@@ -16,7 +16,7 @@ is a plain class with no closures, so the analyzer pickles into a Whoosh schema.
 from whoosh.analysis import Filter, RegexTokenizer, StemFilter, StopFilter
 
 from .normalization import normalize
-from .stemming import ARABIC_LETTERS, stem
+from .stemming import ARABIC_LETTERS, MAX_WORD, stem
 from .stopwords import STOP_WORDS
 
 # Characters that live *inside* an Arabic word without being letters: harakat and Quranic
@@ -51,15 +51,18 @@ class ArabicTokenizer(RegexTokenizer):
 
 
 class NormalizeFilter(Filter):
-    """Folds each token with :func:`indexer.normalize`.
+    """Folds each token with :func:`indexer.normalize` and cuts it to :data:`MAX_WORD` letters
+    (so that every later filter, on the text and on the query alike, works on a bounded word).
 
     >>> [t.text for t in (ArabicTokenizer() | NormalizeFilter())("أسْرَى ١٩٨٧ Nafha")]
     ['اسري', '1987', 'nafha']
+    >>> [len(t.text) for t in (ArabicTokenizer() | NormalizeFilter())("ب" * 1000)]
+    [64]
     """
 
     def __call__(self, tokens):
         for t in tokens:
-            t.text = normalize(t.text)
+            t.text = normalize(t.text)[:MAX_WORD]
             if t.text:
                 yield t
 

@@ -175,22 +175,35 @@ class Catalogue:
 
     def visible(self, access, table: str = "items") -> frozenset[int]:
         """Docnums of the item (or vocab) documents ``access`` may see at ``access.now``:
-        those of its levels, and those of the items it was granted one by one."""
+        those of its levels, and those of the items it was granted one by one; never those of
+        ``access.hidden``."""
         docs = self._visible_by_level(access, table)
         if access.granted and access.levels is not None:
             granted = self._granted(access, table)
             if not granted <= docs:
                 docs = docs | granted
+        if access.hidden:
+            docs = docs - self._of_items(access.hidden, table)
         return docs
+
+    def docnum(self, identifier: str) -> int | None:
+        """The docnum of the item document of ``identifier``, None when there is none."""
+        if self._by_identifier is None:
+            self._by_identifier = {info.identifier: d for d, info in self.items.items()}
+        return self._by_identifier.get(identifier)
+
+    def _of_items(self, identifiers: frozenset[str], table: str) -> frozenset[int]:
+        """The item documents of ``identifiers`` (or, for "vocab", their own vocab documents)."""
+        if table == "items":
+            return frozenset(d for d in map(self.docnum, identifiers) if d is not None)
+        return frozenset(d for d, v in self.vocab.items() if v.identifier in identifiers)
 
     def _granted(self, access, table: str) -> frozenset[int]:
         """The granted items whose status is allowed and embargo ended (or, for "vocab", the
         words of those items: their own documents, or those of their kind of access)."""
-        if self._by_identifier is None:
-            self._by_identifier = {info.identifier: d for d, info in self.items.items()}
         items, identifiers, keys = set(), set(), set()
         for identifier in access.granted:
-            docnum = self._by_identifier.get(identifier)
+            docnum = self.docnum(identifier)
             if docnum is None:
                 continue
             info = self.items[docnum]

@@ -103,12 +103,16 @@ class Index:
         sort: str = "relevance",
         filters: dict[str, list[str]] | None = None,
         hits_per_item: int = 3,
+        budget: float | None = None,
     ) -> SearchResult:
         """Items matching ``query`` that ``access`` may see, one page of them, with facets.
 
         ``sort``: "relevance" (AND-first, then score), "date" (oldest first) or "-date";
         undated items come last. ``filters``: facet -> values; values of one facet are OR-ed,
         facets AND-ed; each facet is counted with the filters of the others applied.
+        ``budget``: seconds the search may take (None: no limit); once they are spent, it
+        answers with what it has found so far and ``partial`` set (a hostile query is short
+        but costly). The work of one query is bounded besides (see :mod:`indexer.query`).
         """
         options = dict(
             access=access,
@@ -117,6 +121,7 @@ class Index:
             sort=sort,
             filters=filters,
             hits_per_item=hits_per_item,
+            budget=budget,
         )
         with self._lock:
             try:

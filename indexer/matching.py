@@ -54,11 +54,12 @@ class ScoreCache:
 class ItemMatcher:
     """Documents and scores of leaves for one search, restricted to the ``visible`` items."""
 
-    def __init__(self, searcher, visible: frozenset[int], cache: ScoreCache, leaves):
+    def __init__(self, searcher, visible: frozenset[int], cache: ScoreCache, leaves, budget):
         self.searcher = searcher
         self.visible = visible
         self.cache = cache
         self.leaves = leaves  # catalogue.LeafCache, for field lengths
+        self.budget = budget  # indexer.search.Budget: once spent, the leaves left are skipped
         self._docs: dict[wq.Query, set[int]] = {}
 
     def docs(self, leaf: wq.Query) -> set[int]:
@@ -67,20 +68,25 @@ class ItemMatcher:
             self._docs[leaf] = self.visible.intersection(self._all(leaf))
         return self._docs[leaf]
 
-    def clause(self, leaves: list[wq.Query]) -> set[int]:
-        """Visible item documents matching any of ``leaves``."""
+    def clause(self, leaves: list[wq.Query], *, whole: bool = False) -> set[int]:
+        """Visible item documents matching any of ``leaves``: those looked at in time, or all
+        of them when ``whole`` (an exclusion must never be skipped)."""
         found = set()
         for leaf in leaves:
+            if not whole and self.budget.over():
+                break
             found |= self.docs(leaf)
         return found
 
     def any(self, leaves: list[wq.Query]) -> bool:
-        return any(self.docs(leaf) for leaf in leaves)
+        return any(self.docs(leaf) for leaf in leaves if not self.budget.over())
 
     def scores(self, leaves: list[wq.Query], within: set[int]) -> dict[int, float]:
         """Docnum -> summed score of ``leaves`` (BM25F), for the documents ``within``."""
         total = dict.fromkeys(within, 0.0)
         for leaf in leaves:
+            if self.budget.over():
+                break
             scores = self._all(leaf)
             if len(scores) < len(total):
                 for docnum, score in scores.items():

@@ -16,16 +16,21 @@ from .schema import text_tokens
 STREAMS = (("transcript", "open"), ("transcript_restricted", "restricted"))
 
 
-def find_hits(view, clauses, docnums, per_item: int, restricted_text: bool) -> dict[int, list]:
+def find_hits(
+    view, clauses, docnums, per_item: int, restricted_text: bool, budget=None
+) -> dict[int, list]:
     """Docnum -> up to ``per_item`` hits ({"start", "end", "text"}) for each item docnum.
 
     ``clauses`` are those of :func:`mark`. Restricted text is looked at only when
-    ``restricted_text``.
+    ``restricted_text``. Once ``budget`` (:class:`indexer.search.Budget`) is spent, the items
+    left get no hits.
     """
     streams = STREAMS if restricted_text else STREAMS[:1]
     weights = _Weights(view.searcher)
     hits = {}
     for docnum in docnums:
+        if budget is not None and budget.over():
+            break
         layout = view.layouts[docnum]
         if not layout or not layout.get("segments"):
             continue

@@ -21,7 +21,7 @@ from whoosh import query as wq
 from .analysis import arabic_analyzer, name_analyzer
 from .normalization import normalize
 from .schema import FACETS
-from .stemming import ARABIC_LETTERS, strip_article
+from .stemming import ARABIC_LETTERS, MAX_WORD, strip_article
 
 #: Fields plain words are searched in, with their boosts, by analyzer.
 TEXT_FIELDS = {"title": 3.0, "description": 1.5, "tag": 2.0, "collection": 1.5, "transcript": 1.0}
@@ -38,10 +38,15 @@ SCOPES = {
 }
 assert set(SCOPES) == set(FACETS)
 
+# The work one query may cause is bounded (a hostile query is short but costly): what is left
+# out by a bound marks the result partial (see indexer.search.Budget).
 MAX_QUERY = 500  # characters read from a query
 MAX_CLAUSES = 24  # clauses kept from a query
 MIN_PREFIX = 2  # letters a prefix needs before the *
-MAX_EXPANSION = 128  # terms a prefix stands for, the most frequent first
+MAX_EXPANSION = 128  # terms a prefix stands for in one field, the most frequent first
+MAX_PREFIX_SCAN = 4000  # terms of one field read to find a prefix's most frequent ones
+MAX_LEAVES = 600  # leaves (term or phrase in one field) of one query
+MAX_PHRASE = 16  # terms of a phrase that are matched
 
 _TOKEN = re.compile(
     r"""
@@ -172,9 +177,10 @@ class Compiled:
     excluded: list[wq.Query]  # leaves of the excluded clauses
     marks: list[tuple[str, object]]  # transcript clauses: see indexer.moments.mark
     words: list[tuple[Atom, list[wq.Query]]]  # plain words, for "did you mean"
+    partial: bool = False  # a bound or the time budget left something out
 
 
-def compile_query(parsed: Parsed, reader, restricted_text: bool) -> Compiled:
+def compile_query(parsed: Parsed, reader, restricted_text: bool, budget=None) -> Compiled:
     """Compile ``parsed`` into leaves on item documents and clauses for marking transcripts.
 
     Field scopes narrow, like facets: a clause of scopes only must match. Clauses with words
@@ -183,6 +189,9 @@ def compile_query(parsed: Parsed, reader, restricted_text: bool) -> Compiled:
 
     Stop words are dropped from plain words unless the whole query is stop words, which are then
     looked for among names only («علي» is a stop word in text and a name).
+
+    ``budget`` (an :class:`indexer.search.Budget`): once spent, the clauses left are skipped;
+    the leaves of one query stop at :data:`MAX_LEAVES`. Either marks the result partial.
     """
     text_fields = dict(TEXT_FIELDS)
     if restricted_text:
@@ -196,6 +205,9 @@ def compile_query(parsed: Parsed, reader, restricted_text: bool) -> Compiled:
     for group in parsed.groups:
         leaves, meaningful = [], False
         for atom in group:
+            if budget is not None and budget.over():
+                ctx.partial = True
+                break
             found = ctx.leaves(atom)
             if found is None:  # a stop word: the clause does not count
                 continue
@@ -210,6 +222,7 @@ def compile_query(parsed: Parsed, reader, restricted_text: bool) -> Compiled:
             (c.required if scoped else c.groups).append(leaves)
     for atom in parsed.excluded:
         c.excluded += ctx.leaves(atom) or []
+    c.partial = ctx.partial
     return c
 
 
@@ -218,7 +231,7 @@ def _mark(atom: Atom) -> tuple[str, object]:
     if atom.kind == "prefix":
         return ("prefix", _text_prefix(atom.text))
     terms = analyze(_TEXT, atom.text)
-    return ("words", {terms[0]}) if len(terms) == 1 else ("phrase", tuple(terms))
+    return ("words", {terms[0]}) if len(terms) == 1 else ("phrase", tuple(terms[:MAX_PHRASE]))
 
 
 @dataclass
@@ -226,9 +239,19 @@ class _Context:
     reader: object
     text_fields: dict
     names_only: bool
+    partial: bool = False
+    count: int = 0  # leaves made so far
 
     def leaves(self, atom: Atom) -> list[wq.Query] | None:
         """The leaves of one atom (maybe none); None when it is only stop words."""
+        found = self._leaves(atom)
+        if found and self.count + len(found) > MAX_LEAVES:
+            self.partial = True
+            found = found[: max(0, MAX_LEAVES - self.count)]
+        self.count += len(found or ())
+        return found
+
+    def _leaves(self, atom: Atom) -> list[wq.Query] | None:
         if atom.scope is not None:
             return self.scoped(atom)
         fields = {} if self.names_only else self.text_fields
@@ -266,6 +289,8 @@ class _Context:
 
     def terms(self, fieldname: str, terms: list[str], boost: float = 1.0) -> wq.Query | None:
         """A Term (or a Phrase of several terms), None when the index lacks one of them."""
+        if len(terms) > MAX_PHRASE:
+            self.partial, terms = True, terms[:MAX_PHRASE]
         if not terms or any((fieldname, t) not in self.reader for t in terms):
             return None
         if len(terms) == 1:
@@ -276,9 +301,12 @@ class _Context:
         """Terms of ``fieldname`` beginning with ``prefix``, the most frequent first."""
         if len(prefix) < MIN_PREFIX:
             return []
-        found = [
-            (info.doc_frequency(), t) for t, info in self.reader.iter_prefix(fieldname, prefix)
-        ]
+        found = []
+        for t, info in self.reader.iter_prefix(fieldname, prefix[:MAX_WORD]):
+            if len(found) == MAX_PREFIX_SCAN:
+                self.partial = True
+                break
+            found.append((info.doc_frequency(), t))
         found.sort(key=lambda pair: -pair[0])
         return [
             wq.Term(fieldname, t.decode("utf-8"), boost=boost) for _, t in found[:MAX_EXPANSION]
@@ -291,7 +319,7 @@ def _text_prefix(text: str) -> str:
     >>> _text_prefix("الأسير"), _text_prefix("Prison")
     ('اسير', 'prison')
     """
-    prefix = normalize(text).strip()
+    prefix = normalize(text).strip()[:MAX_WORD]
     if prefix and prefix[0] in ARABIC_LETTERS:
         prefix = strip_article(prefix)
     return prefix

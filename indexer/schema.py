@@ -38,6 +38,7 @@ from whoosh.analysis import SpaceSeparatedTokenizer
 
 from .analysis import WORD_PATTERN, arabic_analyzer, name_analyzer
 from .normalization import DIGIT_FOLDS, normalize
+from .stemming import MAX_WORD
 
 #: The facets of a search, in the order pages show them; also the field scopes of the query
 #: language (``narrator:حمدونة``, ``decade:1980``).
@@ -116,8 +117,8 @@ def index_terms(text: str) -> tuple[list[str], list[str]]:
 
 
 def _learn(written: str) -> tuple[str, str]:
-    known = (next((t.text for t in _TEXT(written)), ""), normalize(written))
-    if len(_KNOWN) < _KNOWN_MAX:
+    known = (next((t.text for t in _TEXT(written)), ""), normalize(written)[:MAX_WORD])
+    if len(_KNOWN) < _KNOWN_MAX and len(written) <= 4 * MAX_WORD:  # not a flood of letters
         _KNOWN[written] = known
     return known
 

@@ -6,6 +6,7 @@ one clause fewer, and so on; within a tier, by BM25F score. A word found nowhere
 the result, it only leaves the first tier empty.
 """
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -17,6 +18,7 @@ from .schema import FACETS, naive_utc, text_tokens
 
 SORTS = ("relevance", "date", "-date")
 MAX_PER_PAGE = 100  # the largest page of results any caller gets (pages, API, CLI)
+MAX_SUGGEST = 24  # letters of the longest word "did you mean" looks for (29 × 2n candidates)
 
 
 def utcnow() -> datetime:
@@ -29,6 +31,8 @@ class Access:
 
     ``granted``: identifiers of items the caller was granted one by one; each is seen too,
     whatever its level, when its status is allowed and its embargo has ended.
+    ``hidden``: identifiers of items never shown nor counted, whatever the index says of them
+    (the app names those the index may not show as they are now).
     """
 
     statuses: tuple[str, ...] | None
@@ -36,10 +40,12 @@ class Access:
     now: datetime
     restricted_text: bool = False
     granted: frozenset[str] = frozenset()
+    hidden: frozenset[str] = frozenset()
 
     def __post_init__(self):
         object.__setattr__(self, "now", naive_utc(self.now) or utcnow())
         object.__setattr__(self, "granted", frozenset(self.granted or ()))
+        object.__setattr__(self, "hidden", frozenset(self.hidden or ()))
         for name in ("statuses", "levels"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, tuple):
@@ -64,6 +70,23 @@ class Access:
         return cls(("published",), tuple(levels), now, granted=frozenset(granted))
 
 
+class Budget:
+    """The time one search may take; once spent, it answers with what it has (``partial``).
+
+    ``seconds`` None or 0: no limit.
+    """
+
+    def __init__(self, seconds: float | None = None):
+        self.deadline = time.monotonic() + seconds if seconds else None
+        self.spent = False
+
+    def over(self) -> bool:
+        """True (from now on) once the time is up."""
+        if not self.spent and self.deadline is not None and time.monotonic() > self.deadline:
+            self.spent = True
+        return self.spent
+
+
 @dataclass
 class SearchResult:
     query: str
@@ -73,6 +96,7 @@ class SearchResult:
     suggestion: str | None
     results: list[dict] = field(default_factory=list)
     facets: dict[str, list[dict]] = field(default_factory=dict)
+    partial: bool = False  # a bound or the time budget cut the work short
 
     def to_dict(self) -> dict:
         """The JSON shape of ``GET /api/search`` (DESIGN.md).
@@ -97,6 +121,7 @@ class SearchResult:
                 for r in self.results
             ],
             "facets": {name: [dict(e) for e in entries] for name, entries in self.facets.items()},
+            "partial": self.partial,
         }
 
 
@@ -127,16 +152,18 @@ def run(
     sort: str = "relevance",
     filters: dict[str, list[str]] | None = None,
     hits_per_item: int = 3,
+    budget: float | None = None,
 ) -> SearchResult:
     """Search ``view`` as ``access`` may; see :meth:`indexer.Index.search`."""
     page = max(1, int(page or 1))
     per_page = min(MAX_PER_PAGE, max(1, int(per_page or 20)))
     sort = sort if sort in SORTS else "relevance"
     searcher, catalogue = view.searcher, view.catalogue
+    spending = Budget(budget)
     parsed = parse(query)
-    compiled = compile_query(parsed, searcher.reader(), access.restricted_text)
+    compiled = compile_query(parsed, searcher.reader(), access.restricted_text, spending)
     visible = catalogue.visible(access)
-    matcher = ItemMatcher(searcher, visible, view.scores, catalogue.cache)
+    matcher = ItemMatcher(searcher, visible, view.scores, catalogue.cache, spending)
 
     group_docs = [matcher.clause(leaves) for leaves in compiled.groups]
     if compiled.groups:
@@ -148,7 +175,7 @@ def run(
     for leaves in compiled.required:
         matched &= matcher.clause(leaves)
     if matched:
-        matched -= matcher.clause(compiled.excluded)
+        matched -= matcher.clause(compiled.excluded, whole=True)
 
     allowed = catalogue.filtered(filters)
     selected = _narrow(matched, allowed.values())
@@ -176,17 +203,21 @@ def run(
     results = [_result(catalogue.items[d], score) for d, score in ranked]
     if compiled.marks and hits_per_item > 0 and ranked:
         docnums = [d for d, _ in ranked]
-        found = find_hits(view, compiled.marks, docnums, hits_per_item, access.restricted_text)
+        found = find_hits(
+            view, compiled.marks, docnums, hits_per_item, access.restricted_text, spending
+        )
         for docnum, result in zip(docnums, results, strict=True):
             result["hits"] = found.get(docnum, [])
+    suggestion = None if spending.over() else _suggestion(view, matcher, parsed, compiled, access)
     return SearchResult(
         query=query,
         total=len(selected),
         page=page,
         per_page=per_page,
-        suggestion=_suggestion(view, matcher, parsed, compiled, access),
+        suggestion=suggestion,
         results=results,
         facets=facets,
+        partial=compiled.partial or spending.over(),
     )
 
 
@@ -255,7 +286,7 @@ def _suggestion(view: View, matcher, parsed: Parsed, compiled: Compiled, access)
         if len(tokens) != 1:
             return None
         _, start, end, word = tokens[0]
-        if len(word) < 3 or not (set(word) <= _ARABIC or set(word) <= _LATIN):
+        if not 3 <= len(word) <= MAX_SUGGEST or not (set(word) <= _ARABIC or set(word) <= _LATIN):
             return None
         better = _closest(view, matcher, word, access)
         if better is None:
@@ -277,6 +308,8 @@ def _closest(view: View, matcher, word: str, access) -> str | None:
     vocab = view.catalogue.visible(access, "vocab")
     candidates = []
     for candidate in edits(word):
+        if matcher.budget.over():
+            return None
         seen = 0
         for fieldname in fields:
             if (fieldname, candidate) in reader:

@@ -67,14 +67,27 @@ LEXICAL = frozenset({"والد"})
 
 ARABIC_LETTERS = frozenset(chr(c) for c in range(0x0621, 0x064B)) - {"\u0640"}
 
+#: The longest word the stemmer (and the analyzer, see :mod:`indexer.analysis`) works on; the
+#: rest of a longer one is cut off. The longest Arabic words are under twenty letters; without a
+#: cap, each clitic letter of «ووو…» re-slices the whole word and a word of n letters costs n².
+MAX_WORD = 64
 
-@lru_cache(maxsize=65536)
+
 def stem(word: str) -> str:
     """Return the light stem of a normalized Arabic ``word``; other words come back unchanged.
 
+    A word longer than :data:`MAX_WORD` is cut to its first :data:`MAX_WORD` letters first.
+
     >>> [stem(w) for w in ("والدته", "الوالدين", "وطنه", "الوطنيه", "حريته", "الله", "nafha")]
     ['والد', 'والد', 'وطن', 'وطن', 'حر', 'الله', 'nafha']
+    >>> stem("س" * 80_000) == "س" * MAX_WORD
+    True
     """
+    return _stem(word[:MAX_WORD])
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
     if len(word) < 3 or word[0] not in ARABIC_LETTERS:
         return word
     if word in PROTECTED:

@@ -4,7 +4,14 @@ Plain Python around ffmpeg: no Flask, no archive imports. Functions take paths a
 return dataclasses, and raise MediaError subclasses whose message is one readable sentence.
 """
 
-from media.errors import MediaError, RejectedFile, TranscodeError, TranscodeTimeout
+from media.errors import (
+    CpuBudgetExceeded,
+    MediaError,
+    RejectedFile,
+    TooLong,
+    TranscodeError,
+    TranscodeTimeout,
+)
 from media.ffmpeg import run_ffmpeg
 from media.peaks import compute_peaks
 from media.probe import ProbeResult, probe
@@ -18,11 +25,12 @@ from media.profiles import (
     profile_for,
 )
 from media.store import StoredFile, sha256_file, store_original, verify_file
-from media.transcode import build_transcode_args, make_poster, transcode
+from media.transcode import build_transcode_args, cpu_budget, make_poster, transcode
 
 __all__ = [
     "ALLOWED_FORMATS",
     "AUDIO_PROFILE",
+    "CpuBudgetExceeded",
     "DEFAULT_MEMORY_LIMIT",
     "MediaError",
     "PROFILES",
@@ -30,11 +38,13 @@ __all__ = [
     "Profile",
     "RejectedFile",
     "StoredFile",
+    "TooLong",
     "TranscodeError",
     "TranscodeTimeout",
     "VIDEO_PROFILE",
     "build_transcode_args",
     "compute_peaks",
+    "cpu_budget",
     "make_poster",
     "probe",
     "profile_for",

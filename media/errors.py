@@ -20,3 +20,16 @@ class TranscodeError(MediaError):
 
 class TranscodeTimeout(TranscodeError):
     """ffmpeg ran longer than its time limit and was stopped."""
+
+
+class CpuBudgetExceeded(TranscodeError):
+    """ffmpeg used more processor time than its budget (set by the recording's length)."""
+
+
+class TooLong(RejectedFile):
+    """The recording lasts longer than the archive accepts; `duration` and `limit` in seconds."""
+
+    def __init__(self, message: str, *, duration: float, limit: float):
+        super().__init__(message)
+        self.duration = duration
+        self.limit = limit

@@ -1,21 +1,25 @@
-"""Running ffmpeg and ffprobe: argument lists only, always with a time and memory limit.
+"""Running ffmpeg and ffprobe: argument lists only, always with a time and memory limit,
+and, when the caller gives one, a budget of processor time (RLIMIT_CPU).
 
 ffmpeg's command lines are built with ffmpeg-python (`open_input(...).output(...)`, then
 `ffmpeg_args` or `.get_args()` for the list); the runners here start them with subprocess.
 """
 
 import json
+import math
 import os
 import resource
+import signal
 import subprocess
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 import ffmpeg
 
-from media.errors import RejectedFile, TranscodeError, TranscodeTimeout
+from media.errors import CpuBudgetExceeded, RejectedFile, TranscodeError, TranscodeTimeout
 from media.profiles import ALLOWED_FORMATS, DEFAULT_MEMORY_LIMIT
 
 FFMPEG = "ffmpeg"
@@ -27,6 +31,9 @@ GLOBAL_ARGS = ["-nostdin", "-hide_banner", "-loglevel", "error"]
 PROGRESS_ARGS = ["-nostats", "-progress", "pipe:1"]
 
 STDERR_LINES = 40  # how much of ffmpeg's own message an error keeps
+#: Seconds of processor time between the soft CPU limit (SIGXCPU, which ffmpeg answers by
+#: stopping) and the hard one (SIGKILL, for a child that does not stop).
+CPU_GRACE = 5
 PROGRESS_INTERVAL = 0.25  # seconds between two on_progress calls
 
 #: glibc reserves 64 MiB of address space per malloc arena (up to 8 per CPU); with
@@ -93,7 +100,7 @@ def ffprobe_json(path: str | os.PathLike, *, timeout: float) -> dict:
             timeout=timeout,
             stdin=subprocess.DEVNULL,
             env=_env(),
-            preexec_fn=_memory_limiter(DEFAULT_MEMORY_LIMIT),
+            preexec_fn=_child_limits(DEFAULT_MEMORY_LIMIT),
         )
     except subprocess.TimeoutExpired:
         raise RejectedFile(
@@ -121,16 +128,17 @@ def run_ffmpeg(
     duration: float | None = None,
     on_progress: Callable[[float], None] | None = None,
     memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+    cpu_limit: float | None = None,
 ) -> None:
     """Run ffmpeg with `args` (without the executable), reporting progress as 0..1 fractions.
 
     `args` must carry its own inputs' whitelists (see open_input). Progress needs `duration`.
-    Raises TranscodeTimeout after `timeout` seconds and TranscodeError on failure.
+    Raises TranscodeTimeout after `timeout` seconds (wall clock), CpuBudgetExceeded after
+    `cpu_limit` seconds of processor time, and TranscodeError on any other failure.
     """
     _follow(
         [FFMPEG, *GLOBAL_ARGS, *PROGRESS_ARGS, *args],
-        timeout,
-        memory_limit,
+        _Limits(timeout, memory_limit, cpu_limit),
         _ProgressReport(duration, on_progress),
     )
 
@@ -140,12 +148,13 @@ def measure_ffmpeg(
 ) -> float:
     """Run ffmpeg with `args` and return how many seconds of output it wrote."""
     report = _ProgressReport(None, None)
-    _follow([FFMPEG, *GLOBAL_ARGS, *PROGRESS_ARGS, *args], timeout, memory_limit, report)
+    limits = _Limits(timeout, memory_limit, None)
+    _follow([FFMPEG, *GLOBAL_ARGS, *PROGRESS_ARGS, *args], limits, report)
     return report.seconds
 
 
-def _follow(cmd: list[str], timeout, memory_limit, report: "_ProgressReport") -> None:
-    with _Ffmpeg(cmd, timeout=timeout, memory_limit=memory_limit) as job:
+def _follow(cmd: list[str], limits: "_Limits", report: "_ProgressReport") -> None:
+    with _Ffmpeg(cmd, limits) as job:
         for line in job.process.stdout:
             report.line(line.decode("ascii", "replace").strip())
         job.finish()
@@ -158,28 +167,39 @@ def stream_ffmpeg(
     timeout: float | None,
     chunk_size: int = 1 << 16,
     memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+    cpu_limit: float | None = None,
 ) -> Iterator[bytes]:
     """Run ffmpeg with `args` writing to pipe:1 and yield its output in chunks, as it comes."""
     cmd = [FFMPEG, *GLOBAL_ARGS, *args]
-    with _Ffmpeg(cmd, timeout=timeout, memory_limit=memory_limit) as job:
+    with _Ffmpeg(cmd, _Limits(timeout, memory_limit, cpu_limit)) as job:
         while chunk := job.process.stdout.read(chunk_size):
             yield chunk
         job.finish()
 
 
+@dataclass(frozen=True)
+class _Limits:
+    """What one ffmpeg run may use: wall-clock seconds, bytes of address space, CPU seconds."""
+
+    timeout: float | None
+    memory: int | None
+    cpu: float | None
+
+
 class _Ffmpeg:
     """One ffmpeg process: stderr kept in a thread, a watchdog for the timeout, killed on exit."""
 
-    def __init__(self, cmd: list[str], *, timeout: float | None, memory_limit: int | None):
+    def __init__(self, cmd: list[str], limits: _Limits):
         self.cmd = cmd
-        self.timeout = timeout
+        self.timeout = timeout = limits.timeout
+        self.cpu_limit = limits.cpu
         self.process = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=_env(),
-            preexec_fn=_memory_limiter(memory_limit),
+            preexec_fn=_child_limits(limits.memory, limits.cpu),
         )
         self.stderr: deque[str] = deque(maxlen=STDERR_LINES)
         self._reader = threading.Thread(target=self._read_stderr, daemon=True)
@@ -201,11 +221,26 @@ class _Ffmpeg:
 
     def finish(self) -> None:
         """Wait for ffmpeg to end; raise if it was stopped or failed."""
+        cpu_used = self._cpu_seconds_at_exit()
         returncode = self.process.wait()
         self._reader.join()
         if returncode == 0:
             return
         message = "\n".join(self.stderr)
+        if self.cpu_limit is not None and (
+            returncode == -signal.SIGXCPU
+            or (cpu_used or 0.0) >= _soft_cpu_limit(self.cpu_limit) - 0.1
+        ):
+            # ffmpeg stops on SIGXCPU ("received signal 24", exit 255), or SIGKILL at the hard
+            # limit: either way the processor time it used, not the signal, says what happened.
+            raise CpuBudgetExceeded(
+                f"ffmpeg was stopped: it used its budget of {_soft_cpu_limit(self.cpu_limit)} "
+                "seconds of processor time (set by the recording's length). The file costs far "
+                "more to decode than a recording of its length should, so it may be damaged "
+                "or built to be costly.",
+                ffmpeg_message=message,
+                returncode=returncode,
+            )
         if self.timed_out.is_set():
             raise TranscodeTimeout(
                 f"ffmpeg was stopped after {self.timeout:g} seconds, its time limit.",
@@ -217,6 +252,20 @@ class _Ffmpeg:
             ffmpeg_message=message,
             returncode=returncode,
         )
+
+    def _cpu_seconds_at_exit(self) -> float | None:
+        """Processor seconds (user + system, all threads) ffmpeg used, read once it has
+        ended but before it is reaped; None where /proc cannot tell (not Linux, reaped)."""
+        if self.cpu_limit is None:
+            return None
+        try:
+            os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOWAIT)
+            with open(f"/proc/{self.process.pid}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
+        return (utime + stime) / os.sysconf("SC_CLK_TCK")
 
     def __enter__(self) -> "_Ffmpeg":
         return self
@@ -275,16 +324,31 @@ def _reason(stderr: deque[str], returncode: int) -> str:
 _GENERIC_ERRORS = ("Conversion failed", "Error while", "Exiting normally", "To ignore this")
 
 
-def _memory_limiter(limit: int | None) -> Callable[[], None] | None:
-    """A preexec_fn capping the child's address space at `limit` bytes (None: no cap)."""
-    if not limit:
+def _child_limits(
+    memory: int | None, cpu_seconds: float | None = None
+) -> Callable[[], None] | None:
+    """A preexec_fn capping the child's address space at `memory` bytes and its processor
+    time at `cpu_seconds` (rounded up to whole seconds; None: no cap)."""
+    # Built here: the child, forked from a threaded worker, only calls setrlimit.
+    limits = []
+    if memory:
+        limits.append((resource.RLIMIT_AS, (memory, memory)))
+    if cpu_seconds is not None:
+        soft = _soft_cpu_limit(cpu_seconds)
+        limits.append((resource.RLIMIT_CPU, (soft, soft + CPU_GRACE)))
+    if not limits:
         return None
-    limits = (limit, limit)  # built here: the child, forked from a threaded worker, only calls
 
-    def limit_memory() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, limits)
+    def limit_child() -> None:
+        for which, values in limits:
+            resource.setrlimit(which, values)
 
-    return limit_memory
+    return limit_child
+
+
+def _soft_cpu_limit(cpu_seconds: float) -> int:
+    """RLIMIT_CPU counts whole seconds, at least one."""
+    return max(1, math.ceil(cpu_seconds))
 
 
 def _env() -> dict[str, str]:

@@ -22,6 +22,7 @@ def compute_peaks(
     timeout: float | None = None,
     samples_per_pixel: int | None = None,
     probe: ProbeResult | None = None,
+    cpu_limit: float | None = None,
 ) -> Path:
     """Write the waveform of `src`'s first audio stream to `dst` as audiowaveform JSON.
 
@@ -40,7 +41,9 @@ def compute_peaks(
     audio = open_input(src)["a:0"]
     output = audio.output("pipe:1", f="u8", ac="1", ar=str(PEAKS_SAMPLE_RATE), **{"c:a": "pcm_u8"})
     chunk_size = max(1 << 16, samples_per_pixel)
-    pcm = stream_ffmpeg(ffmpeg_args(output), timeout=timeout, chunk_size=chunk_size)
+    pcm = stream_ffmpeg(
+        ffmpeg_args(output), timeout=timeout, chunk_size=chunk_size, cpu_limit=cpu_limit
+    )
     data = bucket_peaks(pcm, samples_per_pixel)
     waveform = {
         "version": 2,

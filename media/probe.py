@@ -9,7 +9,7 @@ from pathlib import Path
 
 import ffmpeg
 
-from media.errors import RejectedFile, TranscodeError, TranscodeTimeout
+from media.errors import RejectedFile, TooLong, TranscodeError, TranscodeTimeout
 from media.ffmpeg import ProbeFailed, ffmpeg_args, ffprobe_json, measure_ffmpeg, open_input
 from media.profiles import ALLOWED_FORMATS, FORMAT_DESCRIPTIONS, PROBE_TAIL_SECONDS
 
@@ -54,8 +54,14 @@ class ProbeResult:
         return cls(**{name: fields[name] for name in names})
 
 
-def probe(path: str | os.PathLike, *, timeout: float = 60.0) -> ProbeResult:
-    """Describe the recording at `path`, or raise RejectedFile saying why it is not accepted."""
+def probe(
+    path: str | os.PathLike, *, timeout: float = 60.0, max_duration: float | None = None
+) -> ProbeResult:
+    """Describe the recording at `path`, or raise RejectedFile saying why it is not accepted.
+
+    A recording longer than `max_duration` seconds is refused (TooLong) before any of it is
+    decoded: its access copies would cost processor time in proportion to its length.
+    """
     path = Path(path)
     deadline = time.monotonic() + timeout
     size = _size(path)
@@ -69,6 +75,13 @@ def probe(path: str | os.PathLike, *, timeout: float = 60.0) -> ProbeResult:
     if audio is None and video is None:
         raise RejectedFile("This file has no audio or video stream.")
     duration = _duration(info)
+    if max_duration is not None and duration > max_duration:
+        raise TooLong(
+            f"This recording lasts {_hours(duration)}, longer than the {_hours(max_duration)} "
+            "the archive accepts.",
+            duration=duration,
+            limit=max_duration,
+        )
     _check_tail(path, duration, timeout=max(deadline - time.monotonic(), 1.0))
     fmt = info["format"]
     return ProbeResult(
@@ -185,6 +198,12 @@ def _check_tail(path: Path, duration: float, *, timeout: float) -> None:
             f"The file appears truncated: its last {window:g} seconds could not be decoded, "
             "so it was probably cut off during copying or upload."
         )
+
+
+def _hours(seconds: float) -> str:
+    """A length as h:mm:ss."""
+    whole = round(seconds)
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
 def _frame_rate(stream: dict) -> float | None:

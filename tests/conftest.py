@@ -1,39 +1,186 @@
 """Fixtures on real things: a temporary instance folder with a real SQLite database,
-real media made with ffmpeg, and the real operations to fill the catalogue."""
+real media made with ffmpeg, and the real operations to fill the catalogue.
+
+What is costly is made once per session and then copied, never shared: the database as the
+migrations and the three accounts leave it (``migrated_database``: each test's ``app`` gets
+its own copy of the file), the synthetic media of ``tests/media_samples.py`` (each call gets
+its own copy of the file), and the catalogues that fixtures fill by uploading and
+transcoding (``catalogues``: each test gets its own copy of the database, media and index).
+A test may change its copies freely; nothing it does reaches another test. The apps of one
+session also share what Jinja compiled the templates to (``CompiledTemplates``), so each
+template is compiled once, not once per test.
+"""
 
 from __future__ import annotations
 
 import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from types import CodeType
 
 import pytest
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 
 from archive import create_app, migrate
 from archive.accounts.users import create_user
 from archive.db import db
+from archive.web import page_cache
+from tests import media_samples
 
 PASSWORD = "correct horse battery"
+DATABASE = "archive.db"
 
 
-@pytest.fixture
-def app(tmp_path):
-    app = create_app(
-        {
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "QUEUE": {"IMMEDIATE": True},
-        }
-    )
+def app_config(instance) -> dict:
+    return {
+        "INSTANCE_PATH": str(instance),
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "QUEUE": {"IMMEDIATE": True},
+    }
+
+
+class CompiledTemplates(BytecodeCache):
+    """Jinja's bytecode cache, in memory, for the apps of one session: each template is
+    compiled once. A template whose source changed is compiled again (the bucket's checksum),
+    and the key holds the compile-time settings of the environment, which are those of
+    ``create_app`` for every app that uses it."""
+
+    def __init__(self):
+        self.kept: dict[tuple, tuple[str, CodeType]] = {}
+
+    def _key(self, bucket: Bucket) -> tuple:
+        env = bucket.environment
+        settings = (env.block_start_string, env.variable_start_string, env.comment_start_string)
+        return (bucket.key, tuple(sorted(env.extensions)), env.optimized, settings)
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        found = self.kept.get(self._key(bucket))
+        if found is not None and found[0] == bucket.checksum:
+            bucket.code = found[1]
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.kept[self._key(bucket)] = (bucket.checksum, bucket.code)
+
+
+COMPILED = CompiledTemplates()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def media_cache(tmp_path_factory):
+    """Synthetic media made at most once per session (see tests/media_samples.py)."""
+    media_samples.use_cache(tmp_path_factory.mktemp("media-cache"))
+    yield
+    media_samples.use_cache(None)
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory):
+    """The database file after every migration and the three accounts: made once, by the
+    real migrations and account creator, then only ever copied."""
+    instance = tmp_path_factory.mktemp("migrated") / "instance"
+    app = create_app(app_config(instance))
     with app.app_context():
         migrate.upgrade()
         create_user("admin@example.org", PASSWORD, "admin")
         create_user("archivist@example.org", PASSWORD, "archivist")
         create_user("researcher@example.org", PASSWORD, "researcher", approved=True)
         db.session.remove()
+        db.engine.dispose()  # the last connection closes: the WAL is checked into the file
+    database = instance / DATABASE
+    assert not database.with_name(DATABASE + "-wal").exists(), "the WAL was not checkpointed"
+    return database
+
+
+@pytest.fixture
+def app(tmp_path, migrated_database):
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    shutil.copyfile(migrated_database, instance / DATABASE)
+    # Each instance its own catalogue version, as the commits that made the accounts would
+    # have left it: a page kept in memory for another test's instance is never served here.
+    page_cache.bump(instance)
+    app = create_app(app_config(instance))
+    app.jinja_env.bytecode_cache = COMPILED
     yield app
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def close_database(app) -> None:
+    """Close every connection of ``app``'s engine: the WAL is checked into the file."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    wal = Path(app.instance_path) / (DATABASE + "-wal")
+    assert not wal.exists(), f"{wal} is still there: a connection is open"
+
+
+class Catalogues:
+    """Catalogues filled by the real operations (uploads, transcodes, descriptions) once per
+    session, then copied into each test's instance folder.
+
+    ``get(name, app, build)`` runs ``build()`` in the first test that asks for ``name``, on
+    that test's own app, and keeps its database, media and search index; every later test
+    asking for ``name`` gets a copy of them in its own instance folder, and what ``build``
+    returned (paths inside the instance folder moved to the test's). ``build`` must start
+    from the freshly made app (``get`` checks that nothing was written before it) and end
+    with nothing but the catalogue to keep: a test logs in again after ``get``.
+    """
+
+    KEPT = (DATABASE, "media", "index")
+
+    def __init__(self, folder: Path, template: Path):
+        self.folder, self.template = folder, template
+        self.made: dict[str, tuple[object, Path]] = {}
+
+    def get(self, name: str, app, build: Callable[[], object]):
+        instance = Path(app.instance_path)
+        close_database(app)
+        assert (instance / DATABASE).read_bytes() == self.template.read_bytes() and not any(
+            (instance / kept).exists() for kept in self.KEPT[1:]
+        ), f"catalogue {name!r}: something was written to the instance before it was made"
+        if name not in self.made:
+            result = build()
+            close_database(app)
+            self._copy(instance, self.folder / name)
+            self.made[name] = (result, instance)
+            return result
+        self._copy(self.folder / name, instance)
+        app.extensions.pop("archive.index", None)  # reopened on the copied index
+        page_cache.bump(instance)  # a catalogue version of its own, as for every app
+        result, built_in = self.made[name]
+        return moved(result, built_in, instance)
+
+    def _copy(self, source: Path, target: Path) -> None:
+        target.mkdir(parents=True, exist_ok=True)
+        for name in self.KEPT:
+            if (target / name).is_dir():
+                shutil.rmtree(target / name)
+            if (source / name).is_dir():
+                shutil.copytree(source / name, target / name, symlinks=True)
+            elif (source / name).is_file():
+                shutil.copy2(source / name, target / name)
+
+
+def moved(value, old: Path, new: Path):
+    """``value`` (dicts, lists, tuples, paths...) with every path under ``old`` moved under
+    ``new``; new containers, so that a test changing its result changes no other's."""
+    if isinstance(value, Path) and value.is_relative_to(old):
+        return new / value.relative_to(old)
+    if isinstance(value, dict):
+        return {key: moved(item, old, new) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(moved(item, old, new) for item in value)
+    return value
+
+
+@pytest.fixture(scope="session")
+def catalogues(tmp_path_factory, migrated_database):
+    return Catalogues(tmp_path_factory.mktemp("catalogues"), migrated_database)
 
 
 @pytest.fixture

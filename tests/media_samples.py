@@ -1,9 +1,48 @@
-"""Real media for tests, made on the spot with ffmpeg's lavfi sources and espeak-ng."""
+"""Real media for tests, made with ffmpeg's lavfi sources and espeak-ng.
 
+A file is made once per test session: the first call writes it into the session's media
+cache (``use_cache``, set up by ``tests/conftest.py``) and every call, the first included,
+gets its own copy at the path it asked for. The sources are synthetic and the encoders
+deterministic, so a copy holds the bytes a fresh run would have made; a test may change or
+delete its copy freely. Without a cache (a script importing these helpers) each call makes
+its file on the spot.
+"""
+
+import hashlib
+import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 ARABIC_TESTIMONY = "كنا في سجن نفحة سنة ألف وتسعمئة وثمانين، وبدأ الإضراب عن الطعام."
+
+_cache: Path | None = None
+
+
+def use_cache(folder: Path | None) -> None:
+    """Keep the media made from now on in ``folder`` (None: make every file afresh)."""
+    global _cache
+    _cache = folder
+
+
+def made_once(path: Path, recipe: tuple, make: Callable[[Path], object]) -> Path:
+    """``make(path)``, or a copy of the file an identical ``recipe`` made earlier.
+
+    ``recipe`` must name everything the bytes depend on (the tool, every argument but the
+    output path); the output's extension is added here, since it picks the format.
+    """
+    path = Path(path)
+    if _cache is None:
+        make(path)
+        return path
+    digest = hashlib.sha256(repr((*recipe, path.suffix)).encode()).hexdigest()[:32]
+    kept = _cache / f"{digest}{path.suffix}"
+    if not kept.exists():
+        partial = _cache / f"partial-{digest}{path.suffix}"
+        make(partial)
+        partial.replace(kept)
+    shutil.copyfile(kept, path)
+    return path
 
 
 def ffmpeg(*args: str) -> None:
@@ -12,11 +51,16 @@ def ffmpeg(*args: str) -> None:
     subprocess.run(cmd, check=True, capture_output=True, timeout=120)
 
 
+def synthetic(path: Path, *args: str) -> Path:
+    """``ffmpeg *args path`` for a command whose inputs are all lavfi sources (so its output
+    depends on nothing but its arguments), made once per session."""
+    return made_once(path, ("ffmpeg", *args), lambda out: ffmpeg(*args, str(out)))
+
+
 def tone(path: Path, seconds: float = 2, *, rate: int = 44100, channels: int = 1, args=()):
     """A 440 Hz sine tone, encoded as `path`'s extension says (extra output `args` allowed)."""
     source = f"sine=frequency=440:sample_rate={rate}:duration={seconds}"
-    ffmpeg("-f", "lavfi", "-i", source, "-ac", str(channels), *args, str(path))
-    return path
+    return synthetic(path, "-f", "lavfi", "-i", source, "-ac", str(channels), *args)
 
 
 def quiet_then_loud(path: Path, seconds: float = 4) -> Path:
@@ -24,8 +68,7 @@ def quiet_then_loud(path: Path, seconds: float = 4) -> Path:
     half = seconds / 2
     source = f"sine=frequency=440:sample_rate=44100:duration={seconds}"
     loudness = f"volume='if(lt(t,{half}),0.05,0.9)':eval=frame"
-    ffmpeg("-f", "lavfi", "-i", source, "-af", loudness, str(path))
-    return path
+    return synthetic(path, "-f", "lavfi", "-i", source, "-af", loudness)
 
 
 def video(
@@ -35,19 +78,21 @@ def video(
     picture = f"testsrc2=size={size}:rate=25:duration={seconds}"
     beep = f"sine=frequency=440:sample_rate=48000:duration={seconds}"
     inputs = ("-f", "lavfi", "-i", picture, *(("-f", "lavfi", "-i", beep) if sound else ()))
-    ffmpeg(
+    return synthetic(
+        path,
         *inputs,
         *("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"),
         *args,
-        str(path),
     )
-    return path
 
 
 def speech(path: Path, text: str = ARABIC_TESTIMONY) -> Path:
     """Arabic speech from espeak-ng, as a WAV file."""
-    subprocess.run(["espeak-ng", "-v", "ar", "-w", str(path), text], check=True, timeout=60)
-    return path
+
+    def say(out: Path) -> None:
+        subprocess.run(["espeak-ng", "-v", "ar", "-w", str(out), text], check=True, timeout=60)
+
+    return made_once(path, ("espeak-ng", "-v", "ar", text), say)
 
 
 def with_cover_art(path: Path, audio: Path, tmp: Path) -> Path:

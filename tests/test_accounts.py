@@ -8,9 +8,16 @@ import time
 
 import pytest
 from sqlalchemy import select
+from werkzeug.routing import IntegerConverter
 
 from archive.accounts.login import LOGIN_AT
-from archive.cli.records import users_activate, users_approve, users_deactivate, users_list, users_role
+from archive.cli.records import (
+    users_activate,
+    users_approve,
+    users_deactivate,
+    users_list,
+    users_role,
+)
 from archive.db import db
 from archive.models import AuditEvent, Item, User
 from tests.conftest import PASSWORD
@@ -62,7 +69,10 @@ def test_registration_makes_a_pending_researcher_who_sees_what_the_public_sees(
     page = client.get("/?lang=en").get_data(as_text=True)
     assert 'href="/register"' in page
     response = register(client, auth)
-    assert response.status_code == 302 and response.headers["Location"] == "/account"
+    # nobody is logged in by registering (the answer is the same for a known address)
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert client.get("/account").status_code == 302
+    assert auth.login("layla@example.org", GOOD).status_code == 302
     layla = user(app, "layla@example.org")
     assert layla.role == "researcher" and not layla.approved and layla.active
     assert layla.name == "ليلى الباحثة" and layla.affiliation == "جامعة بيرزيت"
@@ -100,7 +110,6 @@ def test_registration_makes_a_pending_researcher_who_sees_what_the_public_sees(
         ({"password": "short", "password2": "short"}, "at least 10 characters"),
         ({"password": "1234567890", "password2": "1234567890"}, "too easy to guess"),
         ({"password": "aaaaaaaaaaaa", "password2": "aaaaaaaaaaaa"}, "too easy to guess"),
-        ({"email": "researcher@example.org"}, "already exists"),
         ({"email": "not-an-address"}, "is not an email address"),
         ({"name": "  "}, "Please give your name."),
         ({"purpose": ""}, "Please say what your research is about."),
@@ -126,7 +135,6 @@ def test_registrations_are_limited_per_address(app, client, auth):
     assert user(app, "late@example.org") is None
     assert register(client, auth, address="10.1.0.2").status_code == 302  # another address
     # and the registrations never count as failed logins of that address
-    auth.logout()
     assert auth.login("admin@example.org").status_code == 302
 
 
@@ -305,7 +313,7 @@ def test_every_state_changing_staff_route_asks_for_a_fresh_login(app, client, au
             continue
         url = rule.rule
         for name, converter in rule._converters.items():
-            value = "1" if type(converter).__name__ == "IntegerConverter" else "X-1"
+            value = "1" if isinstance(converter, IntegerConverter) else "X-1"
             url = url.replace(f"<int:{name}>", value).replace(f"<{name}>", value)
         for method in sorted(rule.methods & {"POST", "PUT", "DELETE"}):
             response = client.open(url, method=method, data={"csrf_token": token})

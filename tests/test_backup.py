@@ -6,8 +6,13 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.test_cli import archive, env, query  # noqa: F401  (env is a fixture)
 from tests.test_upload import make_tone
+
+# backup and restore through real `archive` processes
+pytestmark = pytest.mark.slow
 
 DATA = Path(__file__).parent / "data" / "transcripts"
 

@@ -1,4 +1,8 @@
-"""The ``archive`` command, run as a user runs it: a real process on a real instance folder."""
+"""The ``archive`` command, run as a user runs it: a real process on a real instance folder.
+
+Each ``archive`` process takes a second or more to start: these tests are marked slow (the
+quick loop still calls many commands in-process, through Click's test runner).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from tests.test_upload import make_tone, make_video
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture

@@ -539,6 +539,7 @@ def test_cells_of_200000_characters(app, tmp_path):
         assert item("L-1").transcripts[0].segments[0].text == long_text.strip()
 
 
+@pytest.mark.slow  # 2,000 rows, imported twice
 def test_two_thousand_rows_in_one_transaction(app, tmp_path):
     rows = [
         {

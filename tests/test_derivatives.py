@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 
+import pytest
 from sqlalchemy import select
 
 from archive.catalogue import items
@@ -15,8 +16,16 @@ from archive.models import AuditEvent, MediaFile
 from tests.test_upload import make_tone, make_video, upload
 
 
-def catalogue(app, client, auth, tmp_path) -> list[str]:
-    """An audio and a video item, transcoded, public and published."""
+@pytest.fixture
+def catalogue(app, client, auth, tmp_path, catalogues) -> list[str]:
+    """An audio and a video item, transcoded, public and published (made once, each test gets
+    its own copy); the identifiers."""
+    return catalogues.get(
+        "derivatives-catalogue", app, lambda: make_catalogue(app, client, auth, tmp_path)
+    )
+
+
+def make_catalogue(app, client, auth, tmp_path) -> list[str]:
     auth.login("archivist@example.org")
     token = auth.csrf("/manage/upload")
     identifiers = []
@@ -57,8 +66,8 @@ def get(client, url):
     return response.status_code
 
 
-def test_all_derivatives_deleted_and_regenerated(app, client, auth, runner, tmp_path):
-    identifiers = catalogue(app, client, auth, tmp_path)
+def test_all_derivatives_deleted_and_regenerated(app, client, runner, catalogue):
+    identifiers = catalogue
     before = derivative_files(app)
     roles = sorted(role for _, role in before)
     assert roles == ["access", "access", "peaks", "peaks", "poster"]
@@ -92,8 +101,8 @@ def test_all_derivatives_deleted_and_regenerated(app, client, auth, runner, tmp_
         assert actions.count("regenerate-derivatives") == 2
 
 
-def test_regenerate_one_item_through_the_queue(app, client, auth, runner, tmp_path):
-    identifiers = catalogue(app, client, auth, tmp_path)
+def test_regenerate_one_item_through_the_queue(app, client, runner, catalogue):
+    identifiers = catalogue
     result = runner.invoke(derivatives_command, ["delete", identifiers[1]])
     assert result.exit_code == 0 and "Deleted 3 derivative file(s) of 1 item(s)" in result.output
     assert sorted(role for _, role in derivative_files(app)) == ["access", "peaks"]
@@ -103,8 +112,8 @@ def test_regenerate_one_item_through_the_queue(app, client, auth, runner, tmp_pa
     assert len(derivative_files(app)) == 5
 
 
-def test_regenerate_refusals(app, client, auth, runner, tmp_path):
-    identifiers = catalogue(app, client, auth, tmp_path)
+def test_regenerate_refusals(app, client, runner, catalogue):
+    identifiers = catalogue
     nothing = runner.invoke(derivatives_command, ["regenerate"])
     assert nothing.exit_code == 1 and "or --all" in nothing.output
     both = runner.invoke(derivatives_command, ["regenerate", identifiers[0], "--all"])

@@ -90,6 +90,7 @@ def orphaned_ffmpeg(instance: Path) -> list[int]:
     return found
 
 
+@pytest.mark.slow  # two real workers, one killed mid-transcode
 def test_worker_killed_mid_transcode_finishes_every_job_after_restart(env, tmp_path):
     assert archive(env, "init").returncode == 0
     sources = [
@@ -205,6 +206,7 @@ def on_small_disk(env, media: Path, script: str, size: str = "2m") -> subprocess
     )
 
 
+@pytest.mark.slow  # real archive commands on a tmpfs
 @pytest.mark.skipif(namespace_problem() is not None, reason=str(namespace_problem()))
 def test_full_disk_refuses_an_original_cleanly(env, tmp_path):
     assert archive(env, "init").returncode == 0
@@ -228,6 +230,7 @@ echo files: $(find "{media}" -type f -not -path '*/.locks/*' | wc -l)
     assert query(env, "select count(*) from media_files") == [(0,)]
 
 
+@pytest.mark.slow  # real archive commands on a tmpfs, a 150 s recording
 @pytest.mark.skipif(namespace_problem() is not None, reason=str(namespace_problem()))
 def test_full_disk_during_transcode_fails_the_job_cleanly_and_it_retries(env, tmp_path):
     assert archive(env, "init").returncode == 0

@@ -6,8 +6,13 @@ import os
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from tests.test_cli import archive, env, query  # noqa: F401  (env is a fixture)
 from tests.test_upload import make_tone
+
+# real `archive` processes, one per command
+pytestmark = pytest.mark.slow
 
 
 def test_fixity_catches_a_flipped_byte_and_a_missing_file(env, tmp_path):  # noqa: F811

@@ -6,7 +6,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.test_cli import archive, env, query  # noqa: F401  (env is a fixture)
+
+# several processes writing at once
+pytestmark = pytest.mark.slow
 
 WRITER = """
 import sys

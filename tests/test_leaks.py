@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlencode
 import pytest
 from flask import url_for
 from sqlalchemy import select, text
+from werkzeug.routing import IntegerConverter
 
 from archive import create_app, migrate
 from archive.accounts.users import create_user
@@ -552,6 +553,7 @@ def test_archivist_sees_every_fixture(world):
     assert walk.leaks == []
 
 
+@pytest.mark.slow  # every GET route, every argument, two languages, search probes
 @pytest.mark.parametrize("who", ["anonymous", "researcher", "pending"])
 def test_walk_every_get_route_finds_no_leak(world, who):
     app, catalogue = world
@@ -641,11 +643,12 @@ def test_browse_counts_count_only_what_may_be_seen(world, who):
 
 # POST routes outside /manage that anyone may use, and the tables their use may change.
 PUBLIC_POSTS = {
-    "auth.login": {"login_attempts"},
-    "auth.logout": set(),
-    "auth.reauth": {"login_attempts"},
+    "auth.login": {"login_attempts", "login_counters"},
+    "auth.logout": {"users"},  # the account's session version: every session of it ends
+    "auth.reauth": {"login_attempts", "login_counters"},
     "accounts.register": {"users", "audit_events"},  # a researcher account waiting for approval
     "accounts.request_access": {"access_requests", "audit_events"},
+    "accounts.logout_everywhere": {"users", "audit_events"},  # one's own sessions
 }
 FORM = {
     "title": "HACKED", "title_en": "HACKED", "access": "public", "status": "published",
@@ -671,6 +674,7 @@ def snapshot(app) -> dict:
     return {"rows": rows, "files": files}
 
 
+@pytest.mark.slow  # every staff route, three ways, and every table compared
 @pytest.mark.parametrize("who", ["anonymous", "researcher", "pending"])
 def test_posts_to_staff_routes_change_nothing(world, who):
     app, catalogue = world
@@ -776,3 +780,52 @@ def test_public_posts_tell_nothing_and_grant_nothing(world, who):
         for user in db.session.scalars(select(User).where(User.email == FORM["email"])):
             assert user.role == "researcher" and not user.approved, (user.role, user.approved)
         db.session.remove()
+
+
+# --- hostile numbers ----------------------------------------------------------------------------
+
+HOSTILE_NUMBERS = ["9" * 30, "-1", "x1"]  # beyond any database integer, negative, not a number
+NUMERIC_ARGUMENTS = ("page", "per_page", "replace", "ids", "id", "t", "item", "recording")
+
+
+def hostile_urls(app, catalogue: Catalogue, methods: set[str]) -> list[tuple[str, str]]:
+    """(method, URL) for every rule answering one of ``methods``: each ``<int:…>`` part in turn
+    replaced by each hostile number; and for GET, each numeric query argument set to one."""
+    urls = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) & methods):
+            values = argument_values(app, catalogue, rule)
+            needed = sorted(set(rule.arguments) - set(rule.defaults or {}))
+            if any(not values[name] for name in needed):
+                continue  # (test_every_rule_is_walked says which)
+            first = {name: values[name][0][0] for name in needed}
+            numeric = [n for n in needed if isinstance(rule._converters[n], IntegerConverter)]
+            for name in numeric:
+                stand_in = 7_000_000_000_000_000_001  # fits, and shows nowhere else in a URL
+                with app.test_request_context():
+                    url = url_for(rule.endpoint, **{**first, name: stand_in})
+                urls += [(method, url.replace(str(stand_in), n)) for n in HOSTILE_NUMBERS]
+            if method == "GET" and not rule.rule.startswith("/static"):
+                with app.test_request_context():
+                    url = url_for(rule.endpoint, **first)
+                urls += [(method, with_query(url, {arg: n}))
+                         for arg in NUMERIC_ARGUMENTS for n in HOSTILE_NUMBERS]  # fmt: skip
+    return urls
+
+
+@pytest.mark.parametrize("who", ["anonymous", "archivist"])
+def test_hostile_numbers_in_every_route_answer_no_server_error(world, who):
+    """A huge, a negative and a non-number in every numeric part and argument: never a 5xx
+    (a number no database integer holds once answered 500, from SQLite's overflow)."""
+    app, catalogue = world
+    walk = Walk(app, catalogue, who)
+    token = csrf_token(walk.client)
+    found = hostile_urls(app, catalogue, {"GET", "POST"})
+    assert any("9" * 30 in url and "/people/" in url for _, url in found)
+    before = snapshot(app)
+    for method, url in found:
+        kwargs = {"data": {"csrf_token": token}} if method == "POST" else {}
+        walk.request(method, url, **kwargs)
+    assert walk.leaks == [], f"{len(walk.leaks)}:\n" + "\n".join(walk.leaks[:60])
+    assert snapshot(app) == before  # no URL named a real thing: nothing changed
+    print(f"\n{who}: {walk.requests} requests with hostile numbers")

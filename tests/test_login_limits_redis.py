@@ -77,9 +77,9 @@ def test_the_counts_are_in_redis_not_in_the_database(app, client, auth, redis_ur
     for _ in range(3):
         attempt(client, auth, "archivist@example.org", "wrong")
     store = redis.Redis.from_url(redis_url)
-    assert store.zcard("archive:login-failures:account:archivist@example.org") == 3
-    assert store.zcard("archive:login-failures:address:10.0.0.1") == 3
-    assert store.ttl("archive:login-failures:account:archivist@example.org") > 0
+    assert int(store.get("archive:login-count:account:archivist@example.org")) == 3
+    assert int(store.get("archive:login-count:address:10.0.0.1")) == 3
+    assert store.ttl("archive:login-count:account:archivist@example.org") > 0
     with app.app_context():
         assert db.session.query(LoginAttempt).count() == 0
 
@@ -108,3 +108,12 @@ def test_the_count_holds_across_app_instances(app, client, auth, redis_url):
     with other.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_parallel_failures_are_counted_one_by_one_in_redis(app, redis_url):
+    """Ten wrong passwords sent at once: only the limit's worth are checked (Redis INCR)."""
+    from tests.test_login_race import check_parallel_failures_are_limited
+
+    check_parallel_failures_are_limited(app)
+    store = redis.Redis.from_url(redis_url)
+    assert int(store.get("archive:login-count:account:archivist@example.org")) == 5

@@ -56,6 +56,7 @@ def test_a_change_shows_at_once_to_anonymous_visitors(app, client):
     assert "قصيدة الفجر" not in client.get("/").get_data(as_text=True)
 
 
+@pytest.mark.slow  # a second process
 def test_a_change_made_by_another_process_shows_at_once(app, client, tmp_path):
     make_item(app, "PC-2", "أغنية السجن")
     assert "أغنية السجن" in client.get("/items/PC-2").get_data(as_text=True)
@@ -70,6 +71,7 @@ def test_a_change_made_by_another_process_shows_at_once(app, client, tmp_path):
     assert client.get("/items/PC-2").status_code == 404
 
 
+@pytest.mark.slow  # waits for the clock
 def test_an_embargo_that_ends_shows_the_item_without_any_write(app, client):
     make_item(app, "PC-3", "شهادة الأسير")
     ends = utcnow() + datetime.timedelta(seconds=3)

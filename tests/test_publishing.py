@@ -11,12 +11,19 @@ from tests.test_upload import make_tone, upload
 
 
 @pytest.fixture
-def draft(app, client, auth, tmp_path):
-    """A draft, staff-only item with a transcoded recording, uploaded by an archivist."""
+def draft(app, client, auth, tmp_path, catalogues):
+    """A draft, staff-only item with a transcoded recording, uploaded by an archivist (made
+    once, each test gets its own copy); the archivist is logged in."""
+
+    def build():
+        auth.login("archivist@example.org")
+        result = upload(client, auth.csrf("/manage/upload"), make_tone(tmp_path / "tone.wav"))
+        auth.logout()
+        return {"identifier": result.get_json()["results"][0]["item"]}
+
+    made = catalogues.get("publishing-draft", app, build)
     auth.login("archivist@example.org")
-    token = auth.csrf("/manage/upload")
-    result = upload(client, token, make_tone(tmp_path / "tone.wav")).get_json()["results"][0]
-    return {"identifier": result["item"], "token": token}
+    return {**made, "token": auth.csrf("/manage/upload")}
 
 
 def media_url(app, identifier: str, role: str = "access") -> str:

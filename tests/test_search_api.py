@@ -13,7 +13,7 @@ from archive.db import db
 from archive.models import Item
 from tests.test_cli import archive, env, query  # noqa: F401  (env is a fixture)
 
-SHAPE = {"query", "total", "page", "per_page", "suggestion", "results", "facets"}
+SHAPE = {"query", "total", "page", "per_page", "suggestion", "results", "facets", "partial"}
 
 
 def make(identifier, *, title, access="public", status="published", text=(), **fields):
@@ -154,6 +154,7 @@ def test_reindex_gives_the_same_results(app, client, runner, catalogue):
     assert after["facets"] == before["facets"]
 
 
+@pytest.mark.slow  # real `archive` processes
 def test_cli_search_json_as_user(env):  # noqa: F811
     env["ARCHIVE_ADMIN_PASSWORD"] = "a long admin password"
     archive(env, "init")

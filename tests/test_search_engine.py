@@ -362,7 +362,9 @@ def test_pagination(index):
 
 def test_result_shape(index):
     data = search(index, "hunger").to_dict()
-    assert set(data) == {"query", "total", "page", "per_page", "suggestion", "results", "facets"}
+    assert set(data) == {
+        *("query", "total", "page", "per_page", "suggestion", "results", "facets", "partial")
+    }
     (result,) = data["results"]
     assert set(result) == {"identifier", "title", "type", "score", "url", "hits"}
     assert result["url"] == "/items/I-1"

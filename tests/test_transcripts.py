@@ -18,12 +18,19 @@ DATA = Path(__file__).parent / "data" / "transcripts"
 
 
 @pytest.fixture
-def recorded(app, client, auth, tmp_path):
-    """A draft item with one transcoded recording; the archivist is logged in."""
+def recorded(app, client, auth, tmp_path, catalogues):
+    """A draft item with one transcoded recording (made once, each test gets its own copy);
+    the archivist is logged in."""
+
+    def build():
+        auth.login("archivist@example.org")
+        result = upload(client, auth.csrf("/manage/"), make_tone(tmp_path / "tone.wav", seconds=5))
+        auth.logout()
+        return {"identifier": result.get_json()["results"][0]["item"]}
+
+    made = catalogues.get("transcripts-recorded", app, build)
     auth.login("archivist@example.org")
-    token = auth.csrf("/manage/")
-    result = upload(client, token, make_tone(tmp_path / "tone.wav", seconds=5)).get_json()
-    return {"identifier": result["results"][0]["item"], "token": token}
+    return {**made, "token": auth.csrf("/manage/")}
 
 
 def attach(client, recorded, name: str, language: str = "ar"):
@@ -147,6 +154,7 @@ def test_export_vtt_and_text_follow_the_access_rule(app, client, auth, recorded)
     assert withheld not in public and "اعتُقِلتُ" in public  # the withheld passage stays out
 
 
+@pytest.mark.slow  # real `archive` processes
 def test_ingest_with_transcript(env, tmp_path):  # noqa: F811
     archive(env, "init")
     tone = make_tone(tmp_path / "t.wav", seconds=2)

@@ -13,27 +13,25 @@ from sqlalchemy import select
 
 from archive.db import db
 from archive.models import AuditEvent, Item, Job, MediaFile, Recording
+from tests.media_samples import synthetic
 
 
 def make_tone(path: Path, seconds: float = 3, freq: int = 440) -> Path:
-    subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi",
-         "-i", f"sine=frequency={freq}:duration={seconds}", "-ac", "2", str(path)],
-        check=True,
-    )  # fmt: skip
-    return path
+    """A stereo sine tone (made once per session, copied to ``path``: see media_samples)."""
+    return synthetic(
+        path, "-f", "lavfi", "-i", f"sine=frequency={freq}:duration={seconds}", "-ac", "2"
+    )
 
 
 def make_video(path: Path, seconds: float = 2, size: str = "1280x720", extra=()) -> Path:
-    subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-y",
-         "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25:duration={seconds}",
-         "-f", "lavfi", "-i", f"sine=frequency=300:duration={seconds}",
-         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
-         *extra, str(path)],
-        check=True,
-    )  # fmt: skip
-    return path
+    """A test pattern with a tone, H.264/AAC (made once per session, copied to ``path``)."""
+    return synthetic(
+        path,
+        *("-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25:duration={seconds}"),
+        *("-f", "lavfi", "-i", f"sine=frequency=300:duration={seconds}"),
+        *("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"),
+        *extra,
+    )
 
 
 def upload(
@@ -214,6 +212,7 @@ def test_upload_over_the_size_limit_is_refused(app, client, staff, tmp_path):
     assert_nothing_stored(app)
 
 
+@pytest.mark.slow  # a 120 s recording, transcoded in full on retry
 def test_failed_transcode_keeps_original_and_retry_succeeds(app, client, staff, tmp_path):
     app.config["MEDIA"]["TRANSCODE_TIMEOUT"] = 0.3  # killed mid-transcode
     source = make_tone(tmp_path / "long.wav", seconds=120)

@@ -50,8 +50,13 @@ def publish_upload(app, client, auth, path: Path) -> dict:
 
 
 @pytest.fixture
-def public_item(app, client, auth, tmp_path):
-    return publish_upload(app, client, auth, make_tone(tmp_path / "tone.wav", seconds=2))
+def public_item(app, client, auth, tmp_path, catalogues):
+    """A published public item on a 2 s tone: made once, each test gets its own copy."""
+    return catalogues.get(
+        "withdrawal-public-item",
+        app,
+        lambda: publish_upload(app, client, auth, make_tone(tmp_path / "tone.wav", seconds=2)),
+    )
 
 
 def urls(info: dict) -> list[str]:

@@ -4,6 +4,12 @@ Staff change things only with a fresh login: the time of the login is kept in th
 and a state-changing staff request made longer than ``[AUTH] FRESH_LOGIN_MINUTES`` after it
 is sent to ``/reauth`` to re-enter the password (scripts get 401).  A session restored
 from the remember-me cookie has no login time, so it is never fresh.
+
+Sessions end on the server: the session and the remember-me cookie carry the account's
+session version ("id:version", ``User.get_id``), and a cookie made with an older version than
+the account's is refused on every request.  Logging out, a new password, deactivation and
+"Log out everywhere" raise the version (``archive.accounts.users``), so every copy of every
+cookie of the account stops working at once, on every worker and host.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from flask_login import LoginManager, current_user, login_required, login_user, 
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from archive.accounts import throttle
-from archive.accounts.users import find_user
+from archive.accounts import users as accounts
 from archive.db import db
 from archive.models import User
 
@@ -58,8 +64,14 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None  # deactivated: logged out
+    """The account a session or remember-me cookie names, unless it was ended since."""
+    number, _, version = user_id.partition(":")
+    if not all(part.isascii() and part.isdigit() and len(part) < 19 for part in (number, version)):
+        return None  # a cookie from before session versions, or not ours
+    user = db.session.get(User, int(number))
+    if user is None or not user.active or user.session_version != int(version):
+        return None  # deactivated, logged out, or its sessions were ended: logged out here
+    return user
 
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -135,8 +147,9 @@ def safe_next(target: str | None) -> str | None:
 
 
 def _too_many_failures(email: str, address: str, template: str):
-    """A 429 page saying how long to wait, when the account or address failed too often."""
-    wait = throttle.wait_seconds(email, address)
+    """Count this attempt; a 429 page saying how long to wait when the account or the address
+    failed too often (the password is then not checked)."""
+    wait = throttle.begin(email, address)
     if not wait:
         return None
     minutes = max(1, round(wait / 60))
@@ -154,17 +167,12 @@ def login():
         refused = _too_many_failures(email, address, "login.html")
         if refused is not None:
             return refused
-        user = find_user(email)
-        if (
-            user is not None
-            and user.active
-            and user.check_password(request.form.get("password", ""))
-        ):
-            throttle.record(email, address, success=True)
+        user = accounts.authenticate(email, request.form.get("password", ""))
+        throttle.end(email, address, success=user is not None)
+        if user is not None:
             login_user(user, remember=bool(request.form.get("remember")))
             session[LOGIN_AT] = int(time.time())
             return redirect(safe_next(request.args.get("next")) or url_for("web.home"))
-        throttle.record(email, address, success=False)
         flash(_("Wrong email or password."), "error")
         return render_template("login.html"), 401
     return render_template("login.html")
@@ -180,11 +188,11 @@ def reauth():
         refused = _too_many_failures(email, address, "reauth.html")
         if refused is not None:
             return refused
-        if current_user.check_password(request.form.get("password", "")):
-            throttle.record(email, address, success=True)
+        checked = current_user.check_password(request.form.get("password", ""))
+        throttle.end(email, address, success=checked)
+        if checked:
             session[LOGIN_AT] = int(time.time())
             return redirect(back)
-        throttle.record(email, address, success=False)
         flash(_("Wrong password."), "error")
         return render_template("reauth.html"), 401
     return render_template("reauth.html")
@@ -192,6 +200,9 @@ def reauth():
 
 @bp.post("/logout")
 def logout():
+    """Log out: every session and remember-me cookie of the account ends, here and elsewhere."""
+    if current_user.is_authenticated:
+        accounts.log_out(current_user._get_current_object())
     logout_user()
     session.pop(LOGIN_AT, None)
     return redirect(url_for("web.home"))

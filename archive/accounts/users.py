@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import unicodedata
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import case, func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from archive import audit
 from archive.db import db
@@ -85,10 +87,17 @@ def register(
     confirmation: str,
     affiliation: str,
     purpose: str,
-) -> User:
-    """A new researcher account, waiting for an admin's approval."""
+) -> User | None:
+    """A new researcher account, waiting for an admin's approval.
+
+    When the email already has an account, nothing is made or changed and None is returned,
+    after the same work (a password hashed) and with only a ``user.register-existing``
+    event for the admins: the caller answers exactly as for a new account, so registering
+    never tells anyone who has an account.  (Once the archive sends mail, the owner is to be
+    told by mail.)
+    """
     name, affiliation, purpose = name.strip(), affiliation.strip(), purpose.strip()
-    email = email.strip().lower()
+    email = normal_email(email)
     if not name:
         raise ArchiveError(_("Please give your name."))
     if len(name) > 200:
@@ -99,6 +108,11 @@ def register(
         raise ArchiveError(_("Please say what your research is about."))
     if len(affiliation) > 2000 or len(purpose) > 5000:
         raise ArchiveError(_("The affiliation or the purpose is too long."))
+    _check_new_account(email, password, "researcher", confirmation)
+    if find_user(email) is not None:
+        generate_password_hash(password, method="scrypt")  # as long as making the account
+        audit.record(None, "user.register-existing", reindex=False, email=email)
+        return None
     user = create_user(
         email,
         password,
@@ -123,7 +137,7 @@ def get_user(user_id: int) -> User:
 def by_email(email: str) -> User:
     user = find_user(email)
     if user is None:
-        raise NotFound(_("No user %(email)s.", email=email.strip().lower()))
+        raise NotFound(_("No user %(email)s.", email=normal_email(email)))
     return user
 
 
@@ -171,6 +185,7 @@ def refuse(user: User, *, by: User | None, note: str = "") -> User:
     if not is_pending(user):
         raise ArchiveError(_("%(email)s is not waiting for approval.", email=user.email))
     user.active = False
+    _end_sessions(user)
     audit.record(by, "user.refuse", reindex=False, email=user.email, note=note.strip())
     return user
 
@@ -194,14 +209,48 @@ def set_role(user: User, role: str, *, by: User | None) -> User:
 
 @operation
 def deactivate(user: User, *, by: User | None) -> User:
-    """The account can no longer log in, and its open sessions end at the next request."""
+    """The account can no longer log in, and its open sessions end at once (for good: they
+    do not come back if it is activated again)."""
     if not user.active:
         raise ArchiveError(_("%(email)s is already deactivated.", email=user.email))
     if user.role == "admin":
         _keep_an_admin(user, by, _("You cannot deactivate yourself: ask another admin."))
     user.active = False
+    _end_sessions(user)
     audit.record(by, "user.deactivate", reindex=False, email=user.email)
     return user
+
+
+@operation
+def log_out(user: User) -> None:
+    """The account logs out: this session and every other one of it, with their remember-me
+    cookies, end at once (a copied cookie no longer opens anything)."""
+    _end_sessions(user)
+
+
+@operation
+def log_out_everywhere(user: User, *, by: User | None) -> User:
+    """End every session and remember-me cookie of ``user`` (an admin's or the owner's
+    "Log out everywhere", ``archive users logout``)."""
+    _end_sessions(user)
+    audit.record(by, "user.logout-everywhere", reindex=False, email=user.email)
+    return user
+
+
+@operation
+def change_password(user: User, password: str, *, by: User | None) -> User:
+    """Give ``user`` a new password (``archive users password``); every session ends."""
+    check_password(password, email=user.email)
+    user.set_password(password)
+    _end_sessions(user)
+    audit.record(by, "user.password", reindex=False, email=user.email)
+    return user
+
+
+def _end_sessions(user: User) -> None:
+    # In SQL, not in Python: two processes ending sessions at once both count.
+    user.session_version = User.session_version + 1
+    db.session.flush()
 
 
 @operation
@@ -264,12 +313,8 @@ def create_user(
     once, researchers wait for an admin unless ``approved``.  ``fields``: name,
     affiliation, purpose.
     """
-    email = email.strip().lower()
-    if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
-        raise ArchiveError(_("“%(email)s” is not an email address.", email=email))
-    if role not in ROLES:
-        raise ArchiveError(_("Unknown role “%(role)s”.", role=role))
-    check_password(password, confirmation, email=email)
+    email = normal_email(email)
+    _check_new_account(email, password, role, confirmation)
     if find_user(email) is not None:
         raise ArchiveError(_("An account for %(email)s already exists: log in.", email=email))
     user = User(
@@ -282,6 +327,15 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def _check_new_account(email: str, password: str, role: str, confirmation: str | None) -> None:
+    """Refuse an address, role or password no account may have (whether or not one exists)."""
+    if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
+        raise ArchiveError(_("“%(email)s” is not an email address.", email=email))
+    if role not in ROLES:
+        raise ArchiveError(_("Unknown role “%(role)s”.", role=role))
+    check_password(password, confirmation, email=email)
 
 
 def ensure_admin() -> tuple[User, str | None]:
@@ -297,5 +351,32 @@ def ensure_admin() -> tuple[User, str | None]:
     return create_user(email, password, "admin"), generated
 
 
+def normal_email(email: str) -> str:
+    """One spelling per address: compatibility forms folded (full-width letters), every space
+    removed (an address holds none), lower case.  Accounts are stored, found and counted
+    by it."""
+    return "".join(unicodedata.normalize("NFKC", email).split()).lower()
+
+
 def find_user(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    return db.session.scalar(select(User).where(User.email == normal_email(email)))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active account with this email and password, or None.  A password is hashed
+    whether or not such an account exists, so the time taken tells nothing about it."""
+    user = find_user(email)
+    if user is None or not user.active:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    return user if user.check_password(password) else None
+
+
+_dummy: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """A hash made the way ``User.set_password`` makes them, of a password nobody knows."""
+    if not _dummy:
+        _dummy.append(generate_password_hash(secrets.token_urlsafe(16), method="scrypt"))
+    return _dummy[0]

@@ -91,7 +91,9 @@ def people_page(page: int, per_page: int = 50):
 def person_by_reference(reference: str) -> Person | None:
     """A person named by record number or by any of their names."""
     reference = reference.strip()
-    return db.session.get(Person, int(reference)) if reference.isdigit() else find_person(reference)
+    if reference.isdigit():  # 19 digits and more may not fit a database integer: nobody
+        return db.session.get(Person, int(reference)) if len(reference) < 19 else None
+    return find_person(reference)
 
 
 def tags_with_counts() -> tuple[list[Tag], dict[int, int]]:

@@ -16,6 +16,7 @@ from archive import audit
 from archive.catalogue.transcript_formats import ParsedSegment, TranscriptFormatError, parse
 from archive.db import db
 from archive.errors import ArchiveError, NotFound
+from archive.holdings import redaction
 from archive.models import Item, Recording, Segment, Transcript, User
 from archive.uow import operation
 
@@ -84,6 +85,7 @@ def attach(
         segments=len(segments),
         format=source_format,
     )
+    redaction.follow(recording)  # the passages it replaced may have been withheld
     return existing
 
 
@@ -145,6 +147,7 @@ def correct(transcript: Transcript, rows: list[dict], *, user: User | None) -> T
             user, "correct-transcript", transcript.item, transcript=transcript.id,
             changed=changed, removed=removed,
         )  # fmt: skip
+        redaction.follow(transcript.recording)  # a withheld passage's times may have moved
     return transcript
 
 
@@ -180,7 +183,8 @@ def restrict_transcript(transcript: Transcript, restricted: bool, *, user: User 
 
 @operation
 def restrict_segment(segment: Segment, restricted: bool, *, user: User | None) -> bool:
-    """Withhold one passage ("this passage is not published"), or publish it again."""
+    """Withhold one passage ("this passage is not published"), or publish it again; the
+    public copy of its recording is made again without (or with) its sound."""
     restricted = bool(restricted)
     if segment.restricted == restricted:
         return False
@@ -194,6 +198,7 @@ def restrict_segment(segment: Segment, restricted: bool, *, user: User | None) -
         segment=segment.id,
         position=segment.position + 1,
     )
+    redaction.follow(transcript.recording)  # its sound goes (or comes back) too
     return True
 
 

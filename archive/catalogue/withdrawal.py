@@ -79,7 +79,7 @@ def delete(item: Item, *, user: User | None, confirm: str) -> dict:
         "transcripts": len(item.transcripts),
         "kept_shared": sorted(shared),
     }
-    # indexing._identifiers_of_deleted finds the identifier through this event's details.
+    # indexing.identifiers_of_deleted finds the identifier through this event's details.
     audit.record(user, "delete", None, **counts)
     db.session.add(IndexOutbox(item_id=item.id))
     for recording in item.recordings:

@@ -111,6 +111,32 @@ def users_activate(email: str):
     click.echo(f"Activated {email.strip().lower()}.")
 
 
+@users.command("logout")
+@click.argument("email")
+@with_appcontext
+def users_logout(email: str):
+    """End every session and remember-me login of an account, on every device."""
+    from archive.accounts import users as accounts
+
+    _account_change(accounts.log_out_everywhere, email)
+    click.echo(f"Ended every session of {accounts.normal_email(email)}.")
+
+
+@users.command("password")
+@click.argument("email")
+@with_appcontext
+def users_password(email: str):
+    """Give an account a new password (from stdin, or prompted); its sessions all end."""
+    from archive.accounts import users as accounts
+
+    if sys.stdin.isatty():
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    _account_change(accounts.change_password, email, password)
+    click.echo(f"Changed the password of {accounts.normal_email(email)}; its sessions ended.")
+
+
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--identifier", help="Accession number of the new item (one FILE only).")

@@ -15,6 +15,7 @@ import time
 
 
 def commands(host: str, port: int, server: dict) -> dict[str, list[str]]:
+    """The command lines of the web server (gunicorn) and of the worker."""
     python = sys.executable
     return {
         "web": [
@@ -26,6 +27,10 @@ def commands(host: str, port: int, server: dict) -> dict[str, list[str]]:
             "--timeout", "120",
             "--graceful-timeout", "10",
             "--access-logfile", "-",
+            # gunicorn itself trusts no X-Forwarded-* header, from any address (its default
+            # trusts 127.0.0.1): the app's ProxyFix, counting [SERVER] PROXIES, is the one
+            # place that reads them, and with PROXIES = 0 nothing does.
+            "--forwarded-allow-ips", "",
             "archive.wsgi:app",
         ],
         "worker": [python, "-m", "archive", "worker"],

@@ -6,7 +6,11 @@ same transaction as the change.  Once the unit of work (``archive.uow``) has com
 whichever process holds the writer lock indexes every item named there, from
 the database as it is *while the lock is held*, so a later change can never
 be overwritten by an earlier one.  A request or command that changed the
-catalogue returns only once its rows are drained, by itself or another process.
+catalogue returns once its rows are drained, by itself or another process, or,
+when the writer stays busy for longer than ``[INDEX] SYNC_WAIT`` (a reindex, a
+long import), with its rows left in the outbox: the next change or the worker's
+recovery (every minute) drains them, and until then the search hides those
+items from everyone but staff (``archive.discovery.search``).
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ from archive.errors import ArchiveError
 from archive.models import Credit, IndexOutbox, Item, Person, Transcript
 
 YEAR_RE = re.compile(r"\d{4}")
+
+
+class IndexBusy(ArchiveError):
+    """Another process held the index writer for longer than we were willing to wait."""
 
 
 def index_root() -> Path:
@@ -56,7 +64,7 @@ def writer_lock(timeout: float = 120.0):
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise ArchiveError("The search index is busy; try again in a moment.") from None
+                    raise IndexBusy("The search index is busy; try again in a moment.") from None
                 time.sleep(0.05)
         try:
             yield
@@ -65,7 +73,10 @@ def writer_lock(timeout: float = 120.0):
 
 
 def sync(timeout: float = 120.0) -> int:
-    """Index every item named in the outbox; return how many rows were drained."""
+    """Index every item named in the outbox; return how many rows were drained.
+
+    Raises :class:`IndexBusy` when another process holds the writer for ``timeout`` seconds;
+    the rows stay in the outbox."""
     target = db.session.scalar(select(func.max(IndexOutbox.id)))
     if target is None:
         return 0
@@ -79,14 +90,17 @@ def sync(timeout: float = 120.0) -> int:
         documents = [document(item) for item in found if item.status != "withdrawn"]
         withdrawn = [item.identifier for item in found if item.status == "withdrawn"]
         present = {item.id for item in found}
-        gone = withdrawn + _identifiers_of_deleted(item_ids - present)
-        open_index().update(documents, remove=gone)
+        gone = withdrawn + identifiers_of_deleted(item_ids - present)
+        try:
+            open_index().update(documents, remove=gone)
+        except indexer.IndexBusy as exc:  # Whoosh's own lock (a rebuild swapping folders)
+            raise IndexBusy("The search index is busy; try again in a moment.") from exc
         db.session.execute(delete(IndexOutbox).where(IndexOutbox.id.in_([r for r, _ in rows])))
         db.session.commit()
         return len(rows)
 
 
-def _identifiers_of_deleted(item_ids: set[int]) -> list[str]:
+def identifiers_of_deleted(item_ids: set[int]) -> list[str]:
     """Identifiers of items deleted for good, remembered in their audit events."""
     if not item_ids:
         return []

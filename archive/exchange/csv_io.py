@@ -57,6 +57,9 @@ SEPARATOR = "|"
 TRIM = " \t\n\r\f\v"  # what transcript_formats trims: a no-break space or bidi mark stays
 MAX_REPORTED = 20
 LOOKUP_BATCH = 500
+#: A cell starting with one of these is a formula to a spreadsheet (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"  # what a spreadsheet shows a cell as text after, and what the export adds
 
 
 class ImportError_(ArchiveError):
@@ -171,10 +174,33 @@ def _read(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
                 f"line {line}: {len(cells)} cells, but the header names {len(header)} columns."
             )
             continue
+        cells = [unquote_formula(cell) for cell in cells]
         rows.append((line, dict(zip(header, cells, strict=True))))
     if errors:
         raise ImportError_(errors)
     return header, rows
+
+
+def quote_formula(cell: str) -> str:
+    """The cell made safe to open in a spreadsheet: one more ``'`` before a cell that starts
+    with a formula character, perhaps after ``'`` s of its own (see docs/csv.md).
+
+    >>> quote_formula("=1+1"), quote_formula("'=x"), quote_formula("'text"), quote_formula("")
+    ("'=1+1", "''=x", "'text", '')
+    """
+    return QUOTE + cell if cell.lstrip(QUOTE).startswith(FORMULA_STARTS) else cell
+
+
+def unquote_formula(cell: str) -> str:
+    """The cell as ``quote_formula`` was given it: exactly one ``'`` fewer when it starts
+    with ``'`` then (after any more ``'``) a formula character; any other cell unchanged.
+
+    >>> unquote_formula("'=1+1"), unquote_formula("''=x"), unquote_formula("'text")
+    ('=1+1', "'=x", "'text")
+    """
+    if cell.startswith(QUOTE) and cell.lstrip(QUOTE).startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell
 
 
 def _explain(exc: csv.Error) -> str:
@@ -569,7 +595,7 @@ def export_csv(path: Path) -> int:
             row["transcript"], row["transcript_language"] = _export_transcript(
                 item, path.parent, folder_name
             )
-            writer.writerow([row[column] for column in COLUMNS])
+            writer.writerow([quote_formula(row[column]) for column in COLUMNS])
     return len(catalogue)
 
 

@@ -15,6 +15,7 @@ from archive.catalogue.items import check_new_item, new_item
 from archive.db import db
 from archive.errors import ArchiveError, DuplicateMedia
 from archive.holdings.storage import Upload, media_root, originals_root
+from archive.i18n import _
 from archive.models import Item, Job, MediaFile, Recording, User, utcnow
 from archive.uow import current, operation
 
@@ -53,10 +54,7 @@ def ingest(
         refuse_duplicate(upload.sha256, upload.filename)
         if item is None:
             check_new_item(identifier, type)
-        try:
-            probe = media.probe(upload.path, timeout=current_app.config["MEDIA"]["PROBE_TIMEOUT"])
-        except media.MediaError as exc:
-            raise ArchiveError(f"{upload.filename}: {exc}") from exc
+        probe = _probe(upload)
         try:
             stored = media.store_original(upload.path, originals_root(), sha256=upload.sha256)
         except (OSError, media.MediaError) as exc:  # a full disk, a storage that lies
@@ -91,6 +89,33 @@ def ingest(
         raise
     uow.enqueue("transcode", job.id)
     return Ingested(item, recording, job, stored)
+
+
+def _probe(upload: Upload) -> media.ProbeResult:
+    """What the upload is, or ArchiveError saying why it is refused (too long, not media...)."""
+    settings = current_app.config["MEDIA"]
+    try:
+        return media.probe(
+            upload.path, timeout=settings["PROBE_TIMEOUT"], max_duration=settings["MAX_DURATION"]
+        )
+    except media.TooLong as exc:
+        raise ArchiveError(
+            _(
+                "%(file)s: this recording lasts %(length)s, longer than the %(limit)s the "
+                "archive accepts, so it was not kept.",
+                file=upload.filename,
+                length=_clock(exc.duration),
+                limit=_clock(exc.limit),
+            )
+        ) from exc
+    except media.MediaError as exc:
+        raise ArchiveError(f"{upload.filename}: {exc}") from exc
+
+
+def _clock(seconds: float) -> str:
+    """A length as h:mm:ss."""
+    whole = round(seconds)
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
 def _supersede(old: Recording, new: Recording) -> None:

@@ -18,6 +18,7 @@ from archive import audit
 from archive.db import db
 from archive.discovery import indexing
 from archive.errors import ArchiveError, NotFound
+from archive.holdings import redaction
 from archive.holdings.queue import enqueue, huey, periodic, task
 from archive.holdings.storage import absolute, derivatives_dir, media_root
 from archive.models import Job, MediaFile, utcnow
@@ -29,6 +30,11 @@ MIMETYPES = {
     ("poster", "video"): "image/jpeg",
     ("peaks", "audio"): "application/json",
     ("peaks", "video"): "application/json",
+    ("public", "audio"): "audio/mp4",
+    ("public", "video"): "video/mp4",
+    ("public-poster", "video"): "image/jpeg",
+    ("public-peaks", "audio"): "application/json",
+    ("public-peaks", "video"): "application/json",
 }
 EXTENSIONS = {"audio": ".m4a", "video": ".mp4"}
 RUNNING = ("probing", "transcoding")
@@ -36,7 +42,9 @@ RUNNING = ("probing", "transcoding")
 
 @task
 def transcode(job_id: int) -> None:
-    """Make a recording's access copy, poster and waveform peaks, reporting progress.
+    """Make a recording's access copy, poster and waveform peaks, reporting progress; and,
+    when passages of it are withheld, the public copy (see ``redaction``). A job of kind
+    "public" makes the public copy alone.
 
     The recording's lock is held throughout: a job in a running state whose lock is free was
     left by a worker that died (see ``recover``).
@@ -68,7 +76,8 @@ def _transcode(job_id: int) -> None:
         return
     _remove_partial_files(derivatives_dir(recording.id))  # left by a run killed half-way
     settings = current_app.config["MEDIA"]
-    timeout = settings["TRANSCODE_TIMEOUT"]
+    ranges = redaction.withheld_ranges(recording)
+    made = {}
     try:
         source = absolute(recording.original.relpath)
         if not source.is_file():
@@ -79,26 +88,17 @@ def _transcode(job_id: int) -> None:
         )
         job.state = "transcoding"
         db.session.commit()
-        folder = derivatives_dir(recording.id)
-        made = {}
-        made["access"] = media.transcode(
-            source,
-            folder / f"access{EXTENSIONS[probe.kind]}",
-            kind=probe.kind,
-            probe=probe,
-            on_progress=_progress_reporter(job, share=0.9),
-            timeout=timeout,
-            overrides=_overrides(settings),
-        )
-        if probe.kind == "video":
-            made["poster"] = media.make_poster(
-                source, folder / "poster.jpg", probe=probe, timeout=600
-            )
-        if probe.audio_codec is not None:  # a silent video has no waveform
-            made["peaks"] = media.compute_peaks(
-                source, folder / "peaks.json", probe=probe, timeout=timeout
-            )
+        share = 0.9 / (2 if ranges and job.kind != "public" else 1)
+        if job.kind != "public":
+            _copies(made, source, recording, probe, settings, _progress_reporter(job, share))
+        if ranges:
+            report = _progress_reporter(job, share, start=0.9 - share)
+            _copies(made, source, recording, probe, settings, report, ranges=ranges)
     except media.MediaError as exc:
+        named = {absolute(f.relpath) for f in recording.files}
+        for path in made.values():  # a public copy under a new name that nothing names
+            if path.resolve() not in named:
+                path.unlink(missing_ok=True)
         db.session.rollback()
         job.state = "failed"
         job.error = _failure_text(exc)
@@ -115,11 +115,61 @@ def _transcode(job_id: int) -> None:
         job.state, job.error, job.finished_at = "failed", "The item was withdrawn.", utcnow()
         db.session.commit()
         return
-    for role, path in made.items():
-        _replace_file(recording, role, path, probe.kind)
+    replaced = [_replace_file(recording, role, path, probe.kind) for role, path in made.items()]
+    if not ranges:  # nothing is withheld: a public copy left from before is not kept
+        replaced += [absolute(f.relpath) for f in redaction.public_files(recording)]
+        for stored in redaction.public_files(recording):
+            recording.files.remove(stored)
     job.state, job.progress, job.finished_at = "done", 1.0, utcnow()
-    audit.record(None, "transcoded", recording.item, reindex=False, job=job.id)
+    audit.record(None, "transcoded", recording.item, reindex=False, job=job.id, kind=job.kind)
     db.session.commit()
+    kept = {path.resolve() for path in made.values()}
+    for path in replaced:  # files of an earlier run under another name (older public copies)
+        if path is not None and path.resolve() not in kept:
+            path.unlink(missing_ok=True)
+
+
+def _copies(made: dict, source, recording, probe, settings, on_progress, *, ranges=()) -> None:
+    """Make the access copy, poster and peaks of ``recording`` into ``made`` (role: path), as
+    they are written; the public versions hiding ``ranges`` when given. Each ffmpeg run
+    has the recording's processor-time budget."""
+    folder = derivatives_dir(recording.id)
+    names = {"access": folder / f"access{EXTENSIONS[probe.kind]}",
+             "poster": folder / "poster.jpg", "peaks": folder / "peaks.json"}  # fmt: skip
+    roles = {role: role for role in names}
+    if ranges:
+        roles = redaction.PUBLIC_ROLES
+        names = {
+            role: redaction.public_path(recording, roles[role], ranges, path.suffix)
+            for role, path in names.items()
+        }
+    budget = media.cpu_budget(
+        probe.duration,
+        per_second=settings["CPU_SECONDS_PER_MEDIA_SECOND"],
+        minimum=settings["CPU_SECONDS_MINIMUM"],
+    )
+    timeout = settings["TRANSCODE_TIMEOUT"]
+    access = made[roles["access"]] = media.transcode(
+        source,
+        names["access"],
+        kind=probe.kind,
+        probe=probe,
+        on_progress=on_progress,
+        timeout=timeout,
+        overrides=_overrides(settings),
+        cpu_limit=budget,
+        redact=ranges,
+    )
+    # The public poster and waveform come from the public copy: nothing withheld shows in them.
+    made_from = access if ranges else source
+    if probe.kind == "video":
+        made[roles["poster"]] = media.make_poster(
+            made_from, names["poster"], probe=probe, timeout=600, cpu_limit=budget
+        )
+    if probe.audio_codec is not None:  # a silent video has no waveform
+        made[roles["peaks"]] = media.compute_peaks(
+            made_from, names["peaks"], probe=probe, timeout=timeout, cpu_limit=budget
+        )
 
 
 @operation
@@ -271,8 +321,8 @@ def run_job_with_progress(job_id: int, label: str) -> None:
         raise errors[0]
 
 
-def _progress_reporter(job: Job, *, share: float):
-    """Save progress at most twice a second, scaled to ``share`` of the whole job."""
+def _progress_reporter(job: Job, share: float, *, start: float = 0.0):
+    """Save progress at most twice a second, as ``share`` of the whole job after ``start``."""
     last = [0.0]
 
     def report(fraction: float) -> None:
@@ -280,16 +330,19 @@ def _progress_reporter(job: Job, *, share: float):
         if now - last[0] < 0.5 and fraction < 1.0:
             return
         last[0] = now
-        job.progress = max(0.0, min(1.0, fraction)) * share
+        job.progress = start + max(0.0, min(1.0, fraction)) * share
         db.session.commit()
 
     return report
 
 
-def _replace_file(recording, role: str, path, kind: str) -> None:
+def _replace_file(recording, role: str, path, kind: str):
+    """Record ``path`` as the recording's ``role`` file; the path of the one it replaces."""
     relpath = path.relative_to(media_root()).as_posix()
     existing = recording.file(role)
+    replaced = None
     if existing is not None:
+        replaced = absolute(existing.relpath)
         recording.files.remove(existing)
         db.session.flush()
     recording.files.append(
@@ -301,6 +354,7 @@ def _replace_file(recording, role: str, path, kind: str) -> None:
             mimetype=MIMETYPES[(role, kind)],
         )
     )
+    return replaced
 
 
 def _overrides(settings: dict) -> dict:

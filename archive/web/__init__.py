@@ -6,6 +6,7 @@ from flask import Flask, g, render_template, request
 from flask_babel import Babel
 
 from archive.errors import Gone, NotFound
+from archive.web import edge
 
 LANGUAGES = ("ar", "en", "fr")
 RTL = {"ar"}
@@ -52,6 +53,7 @@ def init_app(app: Flask) -> None:
     from archive.web import browse as browse_views
     from archive.web import withdrawal as withdrawal_views
 
+    edge.init_app(app)  # first: the bounded <int:…> must be in place before any route
     babel.init_app(app, locale_selector=select_locale, default_locale="ar")
     app.register_blueprint(public.bp)
     app.register_blueprint(manage.bp)

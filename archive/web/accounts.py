@@ -3,8 +3,6 @@ admin's pages for users and access requests."""
 
 from __future__ import annotations
 
-import time
-
 from flask import (
     Blueprint,
     abort,
@@ -13,17 +11,16 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
 from archive.access import grants
 from archive.access.rules import can_view
 from archive.accounts import users as accounts
-from archive.accounts.login import LOGIN_AT, admin_required
+from archive.accounts.login import admin_required
 from archive.db import db
 from archive.errors import ArchiveError
 from archive.models import ROLES, Item, is_identifier
@@ -45,7 +42,12 @@ def _counts():
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
-    """A researcher's registration; an admin approves it before "researchers" items open."""
+    """A researcher's registration; an admin approves it before "researchers" items open.
+
+    The answer is the same whether or not the email already has an account (that account is
+    left as it was; the admins see a ``user.register-existing`` event), so this page never
+    tells who has an account here.  Nobody is logged in by registering: a new account logs in
+    with the password just chosen."""
     if current_user.is_authenticated:
         return redirect(url_for("accounts.account"))
     form = {field: request.form.get(field, "") for field in REGISTER_FIELDS}
@@ -68,7 +70,7 @@ def register():
             return response
         accounts.count_registration(address)
         try:
-            user = accounts.register(
+            accounts.register(
                 name=form["name"],
                 email=form["email"],
                 password=request.form.get("password", ""),
@@ -79,15 +81,14 @@ def register():
         except ArchiveError as exc:
             flash(str(exc), "error")
             return render_template("accounts/register.html", form=form), 400
-        login_user(user)
-        session[LOGIN_AT] = int(time.time())
         flash(
             _(
-                "Your account is made. An admin will review it; until then you see what the "
+                "Thank you: your registration is received. Log in with your email address and "
+                "password. An admin will review a new account; until then it sees what the "
                 "public sees."
             )
         )
-        return redirect(url_for("accounts.account"))
+        return redirect(url_for("auth.login"))
     return render_template("accounts/register.html", form=form)
 
 
@@ -102,6 +103,17 @@ def account():
     return render_template(
         "accounts/account.html", requests=requests, pending=accounts.is_pending(current_user)
     )
+
+
+@bp.post("/account/logout-everywhere")
+@login_required
+def logout_everywhere():
+    """End every session of your account, on every device (this one too)."""
+    user = current_user._get_current_object()
+    accounts.log_out_everywhere(user, by=user)
+    logout_user()
+    flash(_("Every session of your account has ended, on every device: log in again."))
+    return redirect(url_for("auth.login"))
 
 
 def _visible_item(entry) -> Item | None:
@@ -172,6 +184,7 @@ USER_ACTIONS = {
     "role": lambda user, by: accounts.set_role(user, request.form.get("role", ""), by=by),
     "deactivate": lambda user, by: accounts.deactivate(user, by=by),
     "activate": lambda user, by: accounts.activate(user, by=by),
+    "logout": lambda user, by: accounts.log_out_everywhere(user, by=by),
 }
 
 
@@ -209,6 +222,8 @@ def _user_done(action: str, user) -> str:
         )
     if action == "deactivate":
         return _("%(email)s is deactivated.", email=user.email)
+    if action == "logout":
+        return _("Every session of %(email)s has ended.", email=user.email)
     return _("%(email)s is active again.", email=user.email)
 
 

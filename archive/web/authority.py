@@ -9,6 +9,7 @@ from flask_login import current_user
 from archive.accounts.login import staff_required
 from archive.catalogue import authority
 from archive.errors import ArchiveError
+from archive.web.edge import number_arg, page_number
 
 bp = Blueprint("authority", __name__, url_prefix="/manage")
 
@@ -23,7 +24,7 @@ def suggest(kind: str):
 @bp.get("/people")
 @staff_required
 def people():
-    listing = authority.people_page(request.args.get("page", 1, type=int))
+    listing = authority.people_page(page_number())
     return render_template("manage/people.html", listing=listing)
 
 
@@ -111,9 +112,10 @@ def edit_tag(tag_id: int):
 def collections():
     if request.method == "POST":
         try:
+            number = number_arg("id", values=request.form)
             collection = (
-                authority.get_collection(request.form.get("id", type=int))
-                if request.form.get("id", type=int)
+                authority.get_collection(number)
+                if number
                 else authority.collection_for(request.form.get("title", ""))
             )
             authority.update_collection(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template
 from flask_babel import get_locale
 from flask_login import current_user
 
 from archive.discovery import browse
 from archive.web import page_cache
+from archive.web.edge import page_number
 
 bp = Blueprint("browse", __name__)
 
@@ -17,7 +18,7 @@ HOME_COLLECTIONS = 8
 
 def _page() -> dict[str, int]:
     return {
-        "page": max(1, request.args.get("page", 1, type=int) or 1),
+        "page": page_number(),
         "per_page": int(current_app.config["ITEMS_PER_PAGE"]),
     }
 

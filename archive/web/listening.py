@@ -2,10 +2,11 @@
 
 The views ask :func:`listening_page`; the templates render what it returns. Who may see the item
 at all is decided by ``archive.access.rules`` before this module is reached. Here, a restricted
-transcript is left out and a restricted passage becomes a placeholder (its times kept, its words
-never sent) unless the visitor is staff, who see everything, marked. Structured data (schema.org
-JSON-LD) and Open Graph tags are made only for items an anonymous visitor may see, and always
-as that anonymous visitor would see them.
+transcript is left out and a restricted passage becomes a placeholder (neither its times nor its
+words sent; its sound is silent in the public copy the visitor is given, see
+``archive.holdings.redaction``) unless the visitor is staff, who see and hear everything,
+marked. Structured data (schema.org JSON-LD) and Open Graph tags are made only for items an
+anonymous visitor may see, and always as that anonymous visitor would see them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from markupsafe import escape
 
 from archive.access import rights
 from archive.access.rules import can_edit, can_view
-from archive.models import CREDIT_ROLES, Item, Person, Recording, Transcript, User
+from archive.holdings.redaction import served_files
+from archive.models import CREDIT_ROLES, Item, MediaFile, Person, Recording, Transcript, User
+from archive.web.edge import site_url
 
 RTL_LANGUAGES = {"ar", "fa", "he", "ur", "ps", "ckb", "sd", "ug", "yi", "dv"}
 #: Languages named in their own language, as the language menu names them: no translation needed.
@@ -97,7 +100,7 @@ def person_name(person: Person, lang: str) -> Localized:
 
 @dataclass
 class Passage:
-    """One segment as this visitor may see it: withheld passages keep their times only."""
+    """One segment as this visitor may see it: withheld passages keep neither words nor times."""
 
     id: int
     start: float | None
@@ -140,21 +143,27 @@ class Listening:
     translations: list[TranscriptView]
     shown_translation: int | None  # the translation shown beside the transcript at first
     start: float | None = None  # where playback starts (?t=), for the first recording only
+    #: The files this visitor gets by role (access, poster, peaks): the public copy's when
+    #: passages are withheld, none while it is being made.
+    files: dict[str, MediaFile] = field(default_factory=dict)
 
     @property
     def playable(self) -> bool:
-        return self.recording is not None and self.recording.ready
+        return self.recording is not None and "access" in self.files
+
+    def file(self, role: str) -> MediaFile | None:
+        return self.files.get(role)
 
     @property
     def transcripts(self) -> list[TranscriptView]:
         return ([self.transcript] if self.transcript else []) + self.translations
 
-    def media_url(self, role: str = "access", **kwargs) -> str | None:
-        if self.recording is None or self.recording.file(role) is None:
+    def media_url(self, role: str = "access", *, external: bool = False) -> str | None:
+        """The recording's file of ``role``; absolute (at BASE_URL) when ``external``."""
+        if self.recording is None or role not in self.files:
             return None
-        return url_for(
-            "media_files.media_file", recording_id=self.recording.id, role=role, **kwargs
-        )
+        build = site_url if external else url_for
+        return build("media_files.media_file", recording_id=self.recording.id, role=role)
 
 
 @dataclass
@@ -213,8 +222,8 @@ def listening_page(
         prisons=[p for p in (localized(p.name, p.name_en, lang) for p in item.prisons) if p],
         date=date_label(item.date),
         rights=rights.statement(item.rights),
-        url=url_for("web.item", identifier=item.identifier, _external=True),
-        embed_url=url_for("web.embed", identifier=item.identifier, _external=True),
+        url=site_url("web.item", identifier=item.identifier),
+        embed_url=site_url("web.embed", identifier=item.identifier),
         start=start,
     )
     first = page.first_playable
@@ -256,10 +265,15 @@ def _group(
     translations = [v for v in views if v is not primary]
     for translation in translations:
         align(primary.passages, translation)
+    for view in views:  # times placed the translations; a withheld passage's are not shown
+        for passage in view.passages:
+            if passage.withheld:
+                passage.start = passage.end = None
     shown = next(
         (v.id for v in translations if v.language == lang and primary.language != lang), None
     )
-    return Listening(key, recording, primary, translations, shown)
+    files = served_files(recording, staff=staff) if recording is not None else {}
+    return Listening(key, recording, primary, translations, shown, files=files)
 
 
 def _transcript_view(transcript: Transcript, staff: bool) -> TranscriptView:
@@ -440,7 +454,7 @@ def _person_data(person: Person, name: Localized) -> dict[str, str]:
     data = {
         "@type": "Person",
         "name": name.text,
-        "url": url_for("web.person", person_id=person.id, _external=True),
+        "url": site_url("web.person", person_id=person.id),
     }
     others = [n for n in person.all_names if n != name.text]
     if others:
@@ -452,12 +466,12 @@ def _media_data(data: dict[str, Any], page: ListeningPage, group: Listening) -> 
     recording = group.recording
     if recording.duration:
         data["duration"] = iso_duration(recording.duration)
-    access = recording.file("access")
+    access = group.file("access")
     data["encodingFormat"] = access.mimetype
     data["embedUrl"] = page.embed_url
     if page.item.download:
-        data["contentUrl"] = group.media_url("access", _external=True)
-    poster = group.media_url("poster", _external=True)
+        data["contentUrl"] = group.media_url("access", external=True)
+    poster = group.media_url("poster", external=True)
     if poster:
         data["thumbnailUrl"] = poster
     if recording.kind == "video" and page.item.published_at:
@@ -494,14 +508,14 @@ def open_graph(page: ListeningPage) -> list[tuple[str, str]]:
         tags.append(("og:description", page.description.text))
     if recording is not None:
         kind = "og:video" if video else "og:audio"
-        tags.append((kind, group.media_url("access", _external=True)))
-        tags.append((f"{kind}:type", recording.file("access").mimetype))
+        tags.append((kind, group.media_url("access", external=True)))
+        tags.append((f"{kind}:type", group.file("access").mimetype))
         if video and recording.width and recording.height:
             tags += [
                 ("og:video:width", str(recording.width)),
                 ("og:video:height", str(recording.height)),
             ]
-        poster = group.media_url("poster", _external=True)
+        poster = group.media_url("poster", external=True)
         if poster:
             tags.append(("og:image", poster))
     return tags

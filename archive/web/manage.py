@@ -16,6 +16,7 @@ from archive.errors import ArchiveError, DuplicateMedia
 from archive.holdings import jobs, storage
 from archive.holdings.ingest import ingest
 from archive.models import ACCESS_LEVELS, ITEM_TYPES, Item
+from archive.web.edge import large_bodies, number_arg, numbers_arg, page_number
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -23,7 +24,7 @@ bp = Blueprint("manage", __name__, url_prefix="/manage")
 @bp.get("/")
 @staff_required
 def dashboard():
-    listing = items.catalogue_page(request.args.get("page", 1, type=int))
+    listing = items.catalogue_page(page_number())
     return render_template("manage/items.html", listing=listing)
 
 
@@ -35,6 +36,7 @@ def upload_page():
 
 @bp.post("/upload")
 @staff_required
+@large_bodies
 def upload():
     """One file per request: a raw body (the page's script) or a multipart form."""
     target, replaces = _upload_target()  # before any byte is received: a 404 keeps nothing
@@ -87,7 +89,7 @@ def _upload_target():
     if request.args.get("item"):
         target = items.find_item(request.args["item"])
     if request.args.get("replace"):
-        replaces = items.get_recording(request.args.get("replace", type=int))
+        replaces = items.get_recording(number_arg("replace"))
     return target, replaces
 
 
@@ -129,7 +131,7 @@ def job_status(job_id: int):
 @bp.get("/jobs")
 @staff_required
 def jobs_status():
-    ids = [int(x) for x in request.args.get("ids", "").split(",") if x.strip().isdigit()]
+    ids = numbers_arg("ids")
     return jsonify({"jobs": [job.to_dict() for job in jobs.with_ids(ids)]})
 
 
@@ -226,6 +228,7 @@ def unpublish(identifier: str):
 
 @bp.route("/import", methods=["GET", "POST"])
 @staff_required
+@large_bodies
 def import_csv():
     """The CSV import as a form: all rows or none; transcripts inline in the file."""
     from archive.exchange.csv_io import import_csv_stream

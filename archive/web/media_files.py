@@ -1,4 +1,8 @@
-"""Media files, served with Range support and only after the access check."""
+"""Media files, served with Range support and only after the access check.
+
+Staff get the full access copy; anyone else gets the public copy of a recording with withheld
+passages (``archive.holdings.redaction``) at the same URL, or nothing while it is being made.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,13 @@ from flask_login import current_user
 
 from archive.access.rules import can_edit, can_view, is_gone_for
 from archive.db import db
+from archive.holdings.redaction import PUBLIC_ROLES, served_file
 from archive.holdings.storage import absolute
 from archive.models import Recording
 
 bp = Blueprint("media_files", __name__)
-PUBLIC_ROLES = ("access", "poster", "peaks")
+#: What the player, downloads and pages ask for, and the public versions of them.
+VISIBLE_ROLES = (*PUBLIC_ROLES, *PUBLIC_ROLES.values())
 
 
 @bp.get("/media/<int:recording_id>/<role>")
@@ -21,11 +27,15 @@ def media_file(recording_id: int, role: str):
         abort(410)
     if recording is None or not can_view(current_user, recording.item):
         abort(404)
-    if role not in PUBLIC_ROLES and not (role == "original" and can_edit(current_user)):
+    staff = can_edit(current_user)
+    if role not in VISIBLE_ROLES and not (role == "original" and staff):
         abort(404)
-    if recording.superseded_at is not None and not can_edit(current_user):
+    if recording.superseded_at is not None and not staff:
         abort(404)
-    stored = recording.file(role)
+    # With passages withheld, anyone but staff gets the public copy, or nothing until it is made.
+    stored = (
+        recording.file(role) if role == "original" else served_file(recording, role, staff=staff)
+    )
     if stored is None:
         abort(404)
     path = absolute(stored.relpath)
@@ -35,6 +45,7 @@ def media_file(recording_id: int, role: str):
     if accel:
         response = current_app.response_class(mimetype=stored.mimetype)
         response.headers["X-Accel-Redirect"] = accel.rstrip("/") + "/" + stored.relpath
+        response.headers["Vary"] = "Cookie"
         return response
     response = send_file(
         path,
@@ -46,5 +57,6 @@ def media_file(recording_id: int, role: str):
         as_attachment=role == "original",
     )
     response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Vary"] = "Cookie"  # staff and visitors get different copies at one URL
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -1,12 +1,14 @@
 """Rendered public pages kept in memory for anonymous visitors, dropped the moment anything changes.
 
 An anonymous visitor's listening page, embed, home page or browse page depends only on the
-catalogue, the address (path and query) and the interface language. So each process keeps the
-HTML it rendered under that key, stamped with the catalogue's *version*: a small file in the
-instance folder that every process replaces right after each commit that wrote anything (the
-web, the worker, the CLI alike; see ``install``). A page is served from memory only while the
-stamp is unchanged and no embargo has ended since it was rendered; otherwise it is rendered
-again. Logged-in users, pages with flashed messages, and anything but a 200 are never kept.
+catalogue, the address (mount point, path and query) and the interface language (``page_key``);
+never on the host it was asked by, since absolute URLs come from the configured site address.
+So each process keeps the HTML it rendered under that key, stamped with the catalogue's
+*version*: a small file in the instance folder that every process replaces right after each
+commit that wrote anything (the web, the worker, the CLI alike; see ``install``). A page is
+served from memory only while the stamp is unchanged and no embargo has ended since it was
+rendered; otherwise it is rendered again. Logged-in users, pages with flashed messages, and
+anything but a 200 are never kept.
 
 The order makes it safe without locks: a writer commits, then replaces the stamp; a reader
 reads the stamp, then the database. A page rendered from data older than a stamp is never
@@ -106,6 +108,13 @@ def _cacheable() -> bool:
     )
 
 
+def page_key() -> tuple:
+    """What shapes an anonymous visitor's page: the address (the mount point, path and query)
+    and the interface language. Not the host or the scheme: absolute URLs come from
+    ``[SERVER] BASE_URL`` (``archive.web.edge``), and an unknown host never gets this far."""
+    return (request.endpoint, request.script_root, request.full_path, str(get_locale()))
+
+
 def for_anonymous(view: Callable) -> Callable:
     """Serve ``view``'s page from memory to anonymous visitors while the catalogue is unchanged."""
 
@@ -114,7 +123,7 @@ def for_anonymous(view: Callable) -> Callable:
         if not _cacheable():
             return view(*args, **kwargs)
         stamp = version(current_app.instance_path)
-        key = (request.endpoint, request.full_path, str(get_locale()))
+        key = page_key()
         with _lock:
             entry = _pages.get(key)
             if entry is not None:

@@ -21,6 +21,7 @@ from archive.catalogue.transcript_formats import TranscriptFormatError, to_text,
 from archive.discovery import browse
 from archive.models import CREDIT_ROLES, Item
 from archive.web import listening, page_cache
+from archive.web.edge import page_number
 
 bp = Blueprint("web", __name__)
 
@@ -28,7 +29,7 @@ bp = Blueprint("web", __name__)
 @bp.get("/")
 @page_cache.for_anonymous
 def home():
-    page = request.args.get("page", 1, type=int)
+    page = page_number()
     per_page = _config_per_page()
     listing = items.visible_items(current_user, page=page, per_page=per_page)
     return render_template("home.html", listing=listing)
@@ -64,7 +65,7 @@ def person(person_id: int):
     record = browse.get_subject("people", person_id, current_user)  # follows merges
     if record.id != person_id:
         return redirect(url_for("web.person", person_id=record.id), 301)
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     listing, counts = browse.person_credits(
         record, current_user, page=page, per_page=_config_per_page()
     )

@@ -11,12 +11,14 @@ from archive.catalogue import items, transcripts
 from archive.db import db
 from archive.errors import ArchiveError
 from archive.models import Recording
+from archive.web.edge import large_bodies, number_arg
 
 bp = Blueprint("transcribe", __name__, url_prefix="/manage/items/<identifier>/transcripts")
 
 
 @bp.post("")
 @staff_required
+@large_bodies
 def attach(identifier: str):
     item = items.find_item(identifier)
     upload = request.files.get("file")
@@ -27,8 +29,9 @@ def attach(identifier: str):
             upload.filename, data=upload.read(), filename=upload.filename
         )
         recording = None
-        if request.form.get("recording"):
-            recording = db.session.get(Recording, request.form.get("recording", type=int))
+        number = number_arg("recording", values=request.form)
+        if number is not None:
+            recording = db.session.get(Recording, number)
         transcript = transcripts.attach(
             item,
             segments,
@@ -68,13 +71,14 @@ def transcript(identifier: str, transcript_id: int):
         ]
         deleted = set(form.getlist("delete"))
         rows = [row for row in rows if row["id"] not in deleted]
+        here = url_for("transcribe.transcript", identifier=identifier, transcript_id=transcript_id)
         try:
             transcripts.correct(record, rows, user=current_user)
         except ArchiveError as exc:
             flash(str(exc), "error")
-            return redirect(request.url)
+            return redirect(here)
         flash(_("Saved."))
-        return redirect(request.url)
+        return redirect(here)
     return render_template("manage/transcript.html", item=item, transcript=record)
 
 

@@ -113,6 +113,17 @@ def live_archive(tmp_path_factory):
     assert done.returncode == 0, f"archive users create failed:\n{done.stdout}\n{done.stderr}"
 
     port = _free_port()
+    # The repository's settings, at the address this server answers: absolute URLs (share
+    # links, the embed code) are built on [SERVER] BASE_URL.
+    settings, found = re.subn(
+        r'^BASE_URL = "[^"]*"',
+        f'BASE_URL = "http://127.0.0.1:{port}"',
+        (ROOT / "config.toml").read_text(),
+        flags=re.M,
+    )
+    assert found == 1, "config.toml has no [SERVER] BASE_URL line"
+    (folder / "config.toml").write_text(settings)
+    env["ARCHIVE_CONFIG"] = str(folder / "config.toml")
     archive = LiveArchive(
         base_url=f"http://127.0.0.1:{port}",
         instance=folder / "instance",
