@@ -124,14 +124,16 @@ class Catalogues:
     session, then copied into each test's instance folder.
 
     ``get(name, app, build)`` runs ``build()`` in the first test that asks for ``name``, on
-    that test's own app, and keeps its database, media and search index; every later test
-    asking for ``name`` gets a copy of them in its own instance folder, and what ``build``
-    returned (paths inside the instance folder moved to the test's). ``build`` must start
-    from the freshly made app (``get`` checks that nothing was written before it) and end
-    with nothing but the catalogue to keep: a test logs in again after ``get``.
+    that test's own app, and keeps its instance folder (database, media, search index...);
+    every later test asking for ``name`` gets a copy of it in its own instance folder, and
+    what ``build`` returned (paths inside the instance folder moved to the test's). ``build``
+    must start from the freshly made app (``get`` checks that nothing was written before it)
+    and end with nothing but the catalogue to keep: a test logs in again after ``get``.
     """
 
-    KEPT = (DATABASE, "media", "index")
+    # The app's own, never copied: the job queue (empty: the tests' jobs run at once) and the
+    # catalogue version (made anew for each copy, as for each app).
+    UNKEPT = ("queue.db", "catalogue.version", ".catalogue.version", DATABASE + "-shm")
 
     def __init__(self, folder: Path, template: Path):
         self.folder, self.template = folder, template
@@ -140,9 +142,10 @@ class Catalogues:
     def get(self, name: str, app, build: Callable[[], object]):
         instance = Path(app.instance_path)
         close_database(app)
-        assert (instance / DATABASE).read_bytes() == self.template.read_bytes() and not any(
-            (instance / kept).exists() for kept in self.KEPT[1:]
-        ), f"catalogue {name!r}: something was written to the instance before it was made"
+        written = [p.name for p in self._kept(instance) if p.name != DATABASE]
+        assert not written and (instance / DATABASE).read_bytes() == self.template.read_bytes(), (
+            f"catalogue {name!r}: something was written to the instance before it was made"
+        )
         if name not in self.made:
             result = build()
             close_database(app)
@@ -151,19 +154,25 @@ class Catalogues:
             return result
         self._copy(self.folder / name, instance)
         app.extensions.pop("archive.index", None)  # reopened on the copied index
-        page_cache.bump(instance)  # a catalogue version of its own, as for every app
+        page_cache.bump(instance)
         result, built_in = self.made[name]
         return moved(result, built_in, instance)
 
+    def _kept(self, folder: Path) -> list[Path]:
+        return sorted(p for p in folder.iterdir() if not p.name.startswith(self.UNKEPT))
+
     def _copy(self, source: Path, target: Path) -> None:
         target.mkdir(parents=True, exist_ok=True)
-        for name in self.KEPT:
-            if (target / name).is_dir():
-                shutil.rmtree(target / name)
-            if (source / name).is_dir():
-                shutil.copytree(source / name, target / name, symlinks=True)
-            elif (source / name).is_file():
-                shutil.copy2(source / name, target / name)
+        for path in self._kept(target):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        for path in self._kept(source):
+            if path.is_dir() and not path.is_symlink():
+                shutil.copytree(path, target / path.name, symlinks=True)
+            else:
+                shutil.copy2(path, target / path.name, follow_symlinks=False)
 
 
 def moved(value, old: Path, new: Path):
