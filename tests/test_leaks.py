@@ -311,6 +311,7 @@ def argument_values(app, catalogue: Catalogue, rule) -> dict[str, list[tuple[obj
         "job_id": list(catalogue.jobs.items()),
         "segment_id": list(catalogue.segments.items()),
         "decade": [(d, None) for d in (1940, 1950, 1960, 1970, 1980)],
+        "number": [(1, None), (2, None)],  # the numbered files of a large sitemap
         "code": [(code, None) for code in ("testimony", "song", "event", "lecture", "interview")],
         "kind": [(k, None) for k in ("people", "tags", "collections", "places")],
         "filename": [

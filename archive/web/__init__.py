@@ -49,7 +49,7 @@ class SecureCookies:
 
 def init_app(app: Flask) -> None:
     from archive.web import accounts as account_views
-    from archive.web import authority, manage, media_files, public, search, transcribe
+    from archive.web import authority, manage, media_files, public, search, sitemaps, transcribe
     from archive.web import browse as browse_views
     from archive.web import withdrawal as withdrawal_views
 
@@ -64,6 +64,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(browse_views.bp)
     app.register_blueprint(account_views.bp)
     app.register_blueprint(withdrawal_views.bp)
+    app.register_blueprint(sitemaps.bp)
 
     @app.context_processor
     def _direction():
