@@ -20,7 +20,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
+    select,
     text,
+    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -122,6 +125,9 @@ class Item(db.Model):
     release_restriction: Mapped[str] = mapped_column(Text, default="")  # what the narrator asked
     withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)
     withdrawn_reason: Mapped[str] = mapped_column(Text, default="")
+    # Raised by every change of the item: each "index this item" row written for it, and its
+    # access copies appearing or going (``_item_changed``). OAI-PMH dates records by it.
+    revision: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     recordings: Mapped[list[Recording]] = relationship(
         back_populates="item", order_by="Recording.position", cascade="all, delete-orphan"
@@ -503,3 +509,74 @@ class IndexOutbox(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(db.Model):
+    """A personal API token: its owner, name and scope; only the SHA-256 of its secret is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))  # the secret's first characters, to tell it
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # hex SHA-256 of the secret
+    scope: Mapped[str] = mapped_column(String(20), default="read")  # read | read-write
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def writes(self) -> bool:
+        return self.scope == "read-write"
+
+
+class HarvestRecord(db.Model):
+    """What OAI-PMH harvesters were told of one item: its record's datestamp, whether it is
+    deleted, and the sets it was in when last visible (``archive.exchange.harvest``).
+
+    A row exists only for an item that has been public at least once, and outlives the item.
+    """
+
+    __tablename__ = "harvest_records"
+    __table_args__ = (Index("ix_harvest_records_datestamp_identifier", "datestamp", "identifier"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(64), unique=True)  # the item's accession number
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("items.id", ondelete="SET NULL"), default=None, index=True
+    )
+    datestamp: Mapped[datetime] = mapped_column()  # UTC, whole seconds
+    deleted: Mapped[bool] = mapped_column(default=False)
+    revision: Mapped[int] = mapped_column(default=0)  # the item's revision last seen
+    sets: Mapped[list] = mapped_column(JSON, default=list)  # setSpecs when last visible
+
+
+# --- the item's revision ---------------------------------------------------------------------
+# Every change of an item writes an outbox row in its transaction (archive.audit.record,
+# authority._reindex, withdrawal.delete): one event on that row raises the revision, in the
+# same flush, so no operation has to remember to. An access copy appearing or going changes
+# what is offered (the record's format) without an outbox row (a transcode is not reindexed).
+
+_items = Item.__table__
+_ACCESS_ROLES = ("access", "public")
+
+
+@event.listens_for(IndexOutbox, "after_insert")
+def _item_changed(_mapper, connection, outbox: IndexOutbox) -> None:
+    connection.execute(
+        update(_items).where(_items.c.id == outbox.item_id).values(revision=_items.c.revision + 1)
+    )
+
+
+@event.listens_for(MediaFile, "after_insert")
+@event.listens_for(MediaFile, "after_delete")
+def _access_copy_changed(_mapper, connection, stored: MediaFile) -> None:
+    if stored.role not in _ACCESS_ROLES:
+        return
+    owner = select(Recording.item_id).where(Recording.id == stored.recording_id).scalar_subquery()
+    connection.execute(
+        update(_items).where(_items.c.id == owner).values(revision=_items.c.revision + 1)
+    )

@@ -156,6 +156,29 @@ SETTINGS: tuple[Setting, ...] = (
         "Searches one anonymous address (an IPv6 /64) may run at once; more are answered 429 "
         "(0: no limit).",
     ),
+    Setting(
+        "OAI.REPOSITORY_NAME",
+        "",
+        "Name of the archive told to OAI-PMH harvesters; empty: SITE_NAME and SITE_NAME_EN.",
+    ),
+    Setting(
+        "OAI.REPOSITORY_IDENTIFIER",
+        "",
+        "The middle part of OAI identifiers (oai:<this>:<accession number>), a domain name the "
+        "archive controls; empty: the host of [SERVER] BASE_URL. Never change it once harvested.",
+    ),
+    Setting(
+        "OAI.ADMIN_EMAIL",
+        "",
+        "Address (or list of addresses) harvesters may write to about the OAI-PMH service; "
+        "empty: webmaster@ the host of [SERVER] BASE_URL.",
+    ),
+    Setting("OAI.PAGE_SIZE", 100, "Records, headers or sets in one OAI-PMH list response."),
+    Setting(
+        "OAI.TOKEN_LIFETIME",
+        3600,
+        "Seconds an OAI-PMH resumption token stays valid after the response that gave it.",
+    ),
 )
 
 

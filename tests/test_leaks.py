@@ -312,6 +312,7 @@ def argument_values(app, catalogue: Catalogue, rule) -> dict[str, list[tuple[obj
         "segment_id": list(catalogue.segments.items()),
         "decade": [(d, None) for d in (1940, 1950, 1960, 1970, 1980)],
         "number": [(1, None), (2, None)],  # the numbered files of a large sitemap
+        "token_id": [(999999, None)],  # another user's API token, or none
         "code": [(code, None) for code in ("testimony", "song", "event", "lecture", "interview")],
         "kind": [(k, None) for k in ("people", "tags", "collections", "places")],
         "filename": [
@@ -650,6 +651,17 @@ PUBLIC_POSTS = {
     "accounts.register": {"users", "audit_events"},  # a researcher account waiting for approval
     "accounts.request_access": {"access_requests", "audit_events"},
     "accounts.logout_everywhere": {"users", "audit_events"},  # one's own sessions
+    "oai.endpoint": {"harvest_records"},  # a harvest brings the records' datestamps up to date
+    "accounts.create_token": {"api_tokens", "audit_events"},  # one's own API token
+    "accounts.revoke_token": set(),
+    # The API's writes: only with a read-write token of a staff account (never a cookie).
+    "api.create_item": set(),
+    "api.update_item": set(),
+    "api.publish_item": set(),
+    "api.unpublish_item": set(),
+    "api.attach_transcript": set(),
+    "api.ingest_recording": set(),
+    "api.add_recording": set(),
 }
 FORM = {
     "title": "HACKED", "title_en": "HACKED", "access": "public", "status": "published",
@@ -754,6 +766,69 @@ def test_an_embargo_that_ends_opens_every_channel(world):
             indexing.sync()
             db.session.remove()
     assert client.get(f"/items/{identifier('EMBRG')}").status_code == 404
+
+
+# What other systems collect: whoever asks, only what an anonymous visitor may see.
+OAI_LISTS = [
+    {"verb": "Identify"}, {"verb": "ListMetadataFormats"}, {"verb": "ListSets"},
+    {"verb": "ListIdentifiers", "metadataPrefix": "oai_dc"},
+    {"verb": "ListRecords", "metadataPrefix": "oai_dc"},
+    {"verb": "ListRecords", "metadataPrefix": "mods"},
+]  # fmt: skip
+OAI_NS = {"o": "http://www.openarchives.org/OAI/2.0/"}
+
+
+@pytest.mark.parametrize("who", ["anonymous", "researcher", "archivist"])
+def test_harvests_manifests_and_sitemaps_show_only_what_anyone_may_see(world, who):
+    """OAI-PMH, IIIF, OHMS and the sitemap answer every visitor, staff included, as they answer
+    an anonymous one: no marker of what the public may not see, in any verb, set or format."""
+    from xml.etree import ElementTree as ET
+
+    app, catalogue = world
+    walk = Walk(app, catalogue, who)
+    walk.hidden = HIDDEN["anonymous"]
+    walk.words = [(key, w) for key in walk.hidden for w in markers(key)]
+    walk.patterns = [(key, p) for key in walk.hidden for p in catalogue.url_markers(key)]
+    identifiers = []
+    for arguments in OAI_LISTS:
+        url = with_query("/oai", arguments)
+        while url:
+            response = walk.request("GET", url)
+            assert response.status_code == 200, url
+            root = ET.fromstring(response.data)
+            identifiers += [e.text for e in root.iterfind(".//o:header/o:identifier", OAI_NS)]
+            token = root.findtext(".//o:resumptionToken", "", OAI_NS)
+            url = (
+                with_query("/oai", {"verb": arguments["verb"], "resumptionToken": token})
+                if token
+                else ""
+            )
+    assert identifiers, "the harvest found nothing"
+    assert {i.rsplit(":", 1)[1] for i in identifiers} == {
+        identifier(k) for k in VISIBLE["anonymous"]
+    }
+    prefix = identifiers[0].rsplit(":", 1)[0]
+    for key in KEYS:
+        for form in ("oai_dc", "mods"):
+            params = {"verb": "GetRecord", "identifier": f"{prefix}:{identifier(key)}",
+                      "metadataPrefix": form}  # fmt: skip
+            body = walk.request("GET", with_query("/oai", params)).get_data(as_text=True)
+            assert ("idDoesNotExist" in body) == (key not in VISIBLE["anonymous"]), (key, form)
+    for url in ("/sitemap.xml", "/iiif/collections"):
+        walk.request("GET", url)
+    for key in KEYS:
+        for url in (
+            f"/iiif/items/{identifier(key)}/manifest",
+            f"/items/{identifier(key)}/ohms.xml",
+        ):
+            response = walk.request("GET", url)
+            assert (response.status_code == 200) == (key in VISIBLE["anonymous"]), (
+                url,
+                response.status_code,
+            )
+    for collection_id in catalogue.collections:
+        walk.request("GET", f"/iiif/collections/{collection_id}")
+    assert walk.leaks == [], "\n".join(walk.leaks[:60])
 
 
 @pytest.mark.parametrize("who", ["anonymous", "researcher"])

@@ -398,3 +398,174 @@ def test_text_round_trip_keeps_times_to_the_second():
     ]
     poem = parse(read("poem.ar.txt"))
     assert parse_text(to_text(poem)) == poem
+
+
+# What the specs and real files hold (see also tests/test_conformance.py)
+
+
+def vtt_cue(text: str) -> ParsedSegment:
+    """The one segment of a WebVTT file holding one cue with this text."""
+    [segment] = parse_webvtt(f"WEBVTT\n\n00:01.000 --> 00:02.000\n{text}")
+    return segment
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<ruby>نص<rt>تشكيل</rt></ruby> بعد", "نص بعد"),
+        ("<ruby>نص<rt>تشكيل</ruby>بعد", "نصبعد"),  # </ruby> closes an open <rt> too
+        ("<ruby>a<rt><b>b</rt></ruby>c", "a"),  # </rt> cannot close <b>: c is ruby text
+        ("&amp &not &lt;b&gt; &notit; &#1548;&#x61f;", "& ¬ <b> ¬it; ،؟"),
+        ("AT&T &xyz; &", "AT&T &xyz; &"),
+        ("a<00:00:01.500>b<1>c<", "abc"),
+        ("<span>a</span><br>b", "ab"),  # unknown tags are ignored, as a browser does
+    ],
+)
+def test_webvtt_cue_text_follows_the_spec_tokenizer(text, expected):
+    assert vtt_cue(text).text == expected
+
+
+def test_webvtt_voice_annotation_is_decoded_and_collapsed():
+    segment = vtt_cue("<v.loud  أبو\t&amp; علي >نص</v><v ريم>ثانٍ")
+    assert (segment.speaker, segment.text) == ("أبو & علي", "نصثانٍ")
+
+
+def test_webvtt_a_line_of_spaces_is_cue_text_not_a_blank_line():
+    text = "WEBVTT\n\n00:01.000 --> 00:02.000\nأول\n   \nثانٍ\n\n00:03.000 --> 00:04.000\nثالث"
+    assert parse_webvtt(text) == [
+        ParsedSegment(1.0, 2.0, "أول\n   \nثانٍ"),
+        ParsedSegment(3.0, 4.0, "ثالث"),
+    ]
+
+
+def test_webvtt_nul_becomes_replacement_character():
+    data = b"WEBVTT\n\x00\n\n00:01.000 --> 00:02.000 align:end\x00\n\xd9\x86\x00\xd8\xb5\n"
+    assert parse(data, filename="nul.vtt") == [ParsedSegment(1.0, 2.0, "ن\ufffdص")]
+
+
+def test_webvtt_form_feeds_around_timings_are_whitespace():
+    text = "WEBVTT\n\n\f00:01.000\f-->\f00:02.000\f\nنص\n"
+    assert parse_webvtt(text) == [ParsedSegment(1.0, 2.0, "نص")]
+
+
+def test_webvtt_settings_need_no_space_after_the_end_time():
+    assert parse_webvtt("WEBVTT\n\n00:01.000 --> 00:02.000\ufffdalign:end\nنص")[0].end == 2.0
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"WEBVTT\x0c\n", "not a form feed \\(U\\+000C\\)"),
+        ("WEBVTT\u00a0شهادة\n".encode(), "not a no-break space"),
+        (codecs.BOM_UTF8 * 2 + b"WEBVTT\n", "second byte-order mark"),
+        (b"", "empty"),
+        (b"webvtt\n", "must begin with the line 'WEBVTT'"),
+    ],
+)
+def test_webvtt_signature_refusals_say_what_is_wrong(data, words):
+    with pytest.raises(TranscriptFormatError, match=f"^line 1: .*{words}"):
+        parse(data, filename="a.vtt")
+
+
+def test_one_byte_order_mark_is_dropped_and_only_one():
+    assert parse(codecs.BOM_UTF8 + b"WEBVTT\n\n00:01.000 --> 00:02.000\nx\n", format="vtt")
+    assert parse("\ufeffWEBVTT\n", format="vtt") == []
+    with pytest.raises(TranscriptFormatError, match="second byte-order mark"):
+        parse("\ufeff\ufeffWEBVTT\n", format="vtt")
+
+
+@pytest.mark.parametrize(
+    ("timing", "words"),
+    [
+        ("00:00:01.000 --> 00:00:60.000", "seconds of the end time are past 59 \\(60\\)"),
+        ("00:60:01.000 --> 01:00:02.000", "minutes of the start time are past 59"),
+        ("00:00:01,000 --> 00:00:02,000", "a comma \\(WebVTT writes a full stop\\)"),
+        ("00:00:01.000 -> 00:00:02.000", "no arrow '-->'"),
+        ("00:01.000 --> 00:02.00", "exactly three digits of milliseconds, not 00"),
+        ("00:01.000 -->", "the end time is missing: the line has the end of the line there"),
+        ("00:01.000\v--> 00:02.000", "followed by a vertical tab \\(U\\+000B\\), not the arrow"),
+    ],
+)
+def test_webvtt_timing_errors_say_what_is_wrong(timing, words):
+    with pytest.raises(TranscriptFormatError, match=f"^line 3: malformed cue timing; .*{words}"):
+        parse_webvtt(f"WEBVTT\n\n{timing}\nنص\n")
+
+
+def test_webvtt_hours_may_be_long_or_short():
+    text = "WEBVTT\n\n0:00:01.000 --> 100:00:00.000\nأ\n\n60:00:00.000 --> 60:00:01.000\nب"
+    assert [(s.start, s.end) for s in parse_webvtt(text)] == [(1.0, 360000.0), (216000.0, 216001.0)]
+
+
+@pytest.mark.parametrize("encoding", ["utf-32", "utf-32-be", "utf-32-le", "utf-16-le"])
+def test_utf32_and_unmarked_utf16_are_recognised(encoding):
+    text = read("testimony.ar.vtt").decode("utf-8")
+    data = text.encode(encoding)  # "utf-32" writes a byte-order mark, the others do not
+    if encoding == "utf-32-be":
+        data = codecs.BOM_UTF32_BE + data
+    assert parse(data, filename="testimony.vtt") == TESTIMONY
+
+
+def test_broken_utf32_is_refused_naming_the_encoding():
+    data = codecs.BOM_UTF32_LE + "WEBVTT\n".encode("utf-32-le")[:-1]
+    with pytest.raises(TranscriptFormatError, match="not valid UTF-32"):
+        parse(data, filename="a.vtt")
+
+
+def test_srt_accepts_what_players_accept():
+    text = (
+        "\ufeff00:01:39 --> 00:01:41,04\r\n(صوت)\r\n\r\n"  # no number, no milliseconds
+        "7\r\n\r\n00:02:04.08 --> 00:02:07,12 X1:40 X2:600\r\nالمحقق:\r\nاعترف!\r\n\r\n\r\n"
+        "- لن أعترف.\r\n\r\n"  # a stray blank line inside the text
+        "8\r\n00:02:12,5 --> 00:02:15\r\n&lt;صمود&gt; &amp; <i>حرية</i>&nbsp;\r\n"
+    )
+    assert parse(text.encode(), filename="a.srt") == [
+        ParsedSegment(99.0, 101.04, "(صوت)"),
+        ParsedSegment(124.08, 127.12, "المحقق:\nاعترف!\n\n- لن أعترف."),
+        ParsedSegment(132.5, 135.0, "<صمود> & حرية\u00a0"),
+    ]
+
+
+def test_srt_form_feeds_around_timings_are_whitespace():
+    assert parse_srt("1\n\f00:00:01,000\f-->\f00:00:02,000\f\nنص")[0].end == 2.0
+
+
+def test_srt_nul_becomes_replacement_character():
+    assert parse_srt("1\n00:00:01,000 --> 00:00:02,000\nأ\x00ب\n")[0].text == "أ\ufffdب"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("1\n00:00:01,000 --> 00:00:61,000\nنص", 2, "seconds of the end time are past 59"),
+        ("1\n00:00:01,000 - 00:00:02,000\nنص", 2, "no arrow '-->'"),
+        ("00:00:01,000 00:00:02,000\nنص", 1, "no arrow '-->'"),
+        ("1\n00:00:01,000 -->\nنص", 2, "the end time is missing"),
+        ("1\n00:00\f:01,000 --> 00:00:02,000\nنص", 2, "by a form feed \\(U\\+000C\\)"),
+        ("مقدمة\n\n1\n00:00:01,000 --> 00:00:02,000\nنص", 1, "text before the first subtitle"),
+        ("1\n00:00:03,000 --> 00:00:02,000\nنص", 2, "ends before it starts"),
+    ],
+)
+def test_srt_refuses_only_what_cannot_be_read_saying_why(text, line, words):
+    with pytest.raises(TranscriptFormatError, match=f"^line {line}: .*{words}"):
+        parse_srt(text)
+
+
+def test_ohms_no_transcript_placeholder_is_no_transcript():
+    index = "<index><point><time>3</time><title>البداية</title></point></index>"
+    assert parse_ohms(ohms(f"<transcript>No transcript.</transcript>{index}")) == [
+        ParsedSegment(3.0, None, "البداية")
+    ]
+    assert parse_ohms(ohms("<transcript>\nNo transcript.\n</transcript><index/>")) == []
+
+
+def test_ohms_sync_mark_on_line_1_keeps_its_time():
+    record = "<sync>1:|1(1)|3(2)</sync><transcript>سطر ١\nسطر ٢\nسطر ٣</transcript>"
+    assert parse_ohms(ohms(record)) == [
+        ParsedSegment(60.0, 120.0, "سطر ١\nسطر ٢"),
+        ParsedSegment(120.0, None, "سطر ٣"),
+    ]
+
+
+def test_ohms_nul_does_not_break_the_xml():
+    data = ohms("<transcript>نص\x00آخر</transcript>").encode()
+    assert parse(data, filename="a.xml") == [ParsedSegment(None, None, "نص\ufffdآخر")]

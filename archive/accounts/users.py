@@ -18,6 +18,7 @@ from sqlalchemy import case, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from archive import audit
+from archive.accounts import tokens
 from archive.db import db
 from archive.errors import ArchiveError, NotFound
 from archive.i18n import _
@@ -231,8 +232,9 @@ def log_out(user: User) -> None:
 @operation
 def log_out_everywhere(user: User, *, by: User | None) -> User:
     """End every session and remember-me cookie of ``user`` (an admin's or the owner's
-    "Log out everywhere", ``archive users logout``)."""
+    "Log out everywhere", ``archive users logout``), and revoke every API token of it."""
     _end_sessions(user)
+    tokens.revoke_all(user, by=by)
     audit.record(by, "user.logout-everywhere", reindex=False, email=user.email)
     return user
 

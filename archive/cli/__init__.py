@@ -41,9 +41,9 @@ def main():
 
 
 def _add_commands() -> None:
-    from archive.cli import instance, lifecycle, records
+    from archive.cli import instance, lifecycle, preservation, records
 
-    for module in (instance, records, lifecycle):
+    for module in (instance, records, lifecycle, preservation):
         for command in module.COMMANDS:
             main.add_command(command)
 

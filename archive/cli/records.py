@@ -266,14 +266,44 @@ def import_(csv_file: Path, media_dir: Path | None):
 
 
 @click.command("export")
-@click.argument("csv_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("csv_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--ohms",
+    "ohms_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also (or instead) write each item as OHMS XML into this folder.",
+)
+@click.option(
+    "--public-only/--all",
+    "public_only",
+    default=None,
+    help="With --ohms: only what an anonymous visitor may see (the default), or every item "
+    "whole, with withheld passages and restricted transcripts (for staff; keep it private).",
+)
 @with_appcontext
-def export(csv_file: Path):
-    """Write every item to a CSV file, transcripts beside it (see docs/csv.md)."""
-    from archive.exchange.csv_io import export_csv
+def export(csv_file: Path | None, ohms_dir: Path | None, public_only: bool | None):
+    """Write every item to a CSV file, transcripts beside it (see docs/csv.md); with --ohms
+    DIR, one OHMS XML record per recording of each item into DIR (IDENTIFIER.ohms.xml)."""
+    if csv_file is None and ohms_dir is None:
+        fail("Nothing to do: name a CSV file to write, or --ohms DIR.")
+    if ohms_dir is None and public_only is not None:
+        fail("--public-only and --all choose what --ohms writes; add --ohms DIR.")
+    if csv_file is not None:
+        from archive.exchange.csv_io import export_csv
 
-    count = export_csv(csv_file)
-    click.echo(f"Exported {count} item(s) to {csv_file}.")
+        count = export_csv(csv_file)
+        click.echo(f"Exported {count} item(s) to {csv_file}.")
+    if ohms_dir is not None:
+        from archive.exchange.ohms import export_directory
+        from archive.web.edge import site_url
+
+        public = public_only is not False
+        try:
+            items, files = export_directory(ohms_dir, site_url, public=public)
+        except OSError as exc:
+            fail(f"{ohms_dir}: cannot write the OHMS records ({exc.strerror}).")
+        scope = "as an anonymous visitor sees them" if public else "whole, as staff see them"
+        click.echo(f"Exported {items} item(s), {scope}, as {files} OHMS record(s) to {ohms_dir}.")
 
 
 COMMANDS = (users, ingest, jobs, import_, export)

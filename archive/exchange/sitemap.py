@@ -16,12 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from archive.access.rules import visible_filter
 from archive.db import db
 from archive.discovery.browse import SUBJECTS, decade_counts, type_counts
-from archive.models import Item, Transcript, utcnow
+from archive.exchange import harvest
+from archive.models import HarvestRecord, Item
 
 URLS_PER_FILE = 50_000  # the sitemap protocol's limit per file
 
@@ -69,7 +70,7 @@ def entries() -> list[Entry]:
         db.session.execute(select(Item.id, Item.identifier).where(visible_filter(None))).all()
     )
     found += [
-        Entry("web.item", {"identifier": identifiers[item_id]}, changed[item_id])
+        Entry("web.item", {"identifier": identifiers[item_id]}, changed.get(item_id))
         for item_id in sorted(identifiers)
     ]
     for kind, (endpoint, argument) in SUBJECT_PAGES.items():
@@ -92,29 +93,16 @@ def page(found: list[Entry], number: int) -> list[Entry]:
 
 
 def _item_lastmods() -> dict[int, datetime]:
-    """{visible item id: when its public page last changed}: its own row, its transcripts,
-    its publication, and the end of an embargo that has passed."""
-    now = utcnow()
+    """{visible item id: when its public record last changed}: the datestamps OAI-PMH
+    harvesters are given (``archive.exchange.harvest``), brought up to date first, so that any
+    change (a tag renamed, a transcript corrected, an embargo ended) moves both alike."""
+    harvest.reconcile()
     rows = db.session.execute(
-        select(Item.id, Item.updated_at, Item.published_at, Item.embargo_until).where(
-            visible_filter(None)
-        )
+        select(Item.id, HarvestRecord.datestamp)
+        .join(HarvestRecord, HarvestRecord.item_id == Item.id)
+        .where(visible_filter(None))
     ).all()
-    transcripts = dict(
-        db.session.execute(
-            select(Transcript.item_id, func.max(Transcript.updated_at))
-            .join(Item, Transcript.item_id == Item.id)
-            .where(visible_filter(None))
-            .group_by(Transcript.item_id)
-        ).all()
-    )
-    lastmods = {}
-    for item_id, updated, published, embargo in rows:
-        moments = [updated, published, transcripts.get(item_id)]
-        if embargo is not None and embargo <= now:
-            moments.append(embargo)
-        lastmods[item_id] = max(m for m in moments if m is not None)
-    return lastmods
+    return dict(rows)
 
 
 def _subject_lastmods(kind: str, changed: dict[int, datetime]) -> list[tuple[int, datetime]]:

@@ -14,8 +14,14 @@ babel = Babel()
 
 
 def select_locale() -> str:
-    """``?lang=`` first (remembered in a cookie), then the cookie, then Arabic."""
+    """``?lang=`` first (remembered in a cookie), then the cookie, then Arabic. The API's
+    problem details follow ``?lang=``, then the ``Accept-Language`` header, then English: a
+    script has no cookie, and its authors read the API's documentation in English."""
     lang = request.args.get("lang")
+    if request.path.startswith("/api/"):
+        if lang in LANGUAGES:
+            return lang
+        return request.accept_languages.best_match(LANGUAGES) or "en"
     if lang in LANGUAGES:
         g.set_lang_cookie = lang
         return lang
@@ -49,9 +55,22 @@ class SecureCookies:
 
 def init_app(app: Flask) -> None:
     from archive.web import accounts as account_views
-    from archive.web import authority, manage, media_files, public, search, sitemaps, transcribe
+    from archive.web import (
+        api,
+        authority,
+        manage,
+        media_files,
+        public,
+        search,
+        sitemaps,
+        transcribe,
+    )
     from archive.web import browse as browse_views
+    from archive.web import exports as export_views
+    from archive.web import iiif as iiif_views
+    from archive.web import oai as oai_views
     from archive.web import withdrawal as withdrawal_views
+    from archive.web.api import errors as api_errors
 
     edge.init_app(app)  # first: the bounded <int:…> must be in place before any route
     babel.init_app(app, locale_selector=select_locale, default_locale="ar")
@@ -65,6 +84,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(account_views.bp)
     app.register_blueprint(withdrawal_views.bp)
     app.register_blueprint(sitemaps.bp)
+    app.register_blueprint(export_views.bp)
+    app.register_blueprint(iiif_views.bp)
+    app.register_blueprint(oai_views.bp)
+    api.init_app(app)
 
     @app.context_processor
     def _direction():
@@ -101,4 +124,6 @@ def init_app(app: Flask) -> None:
 
         @app.errorhandler(code)
         def _http_error(exc, code=code):
+            if api_errors.under_api():  # never an HTML page under /api/
+                return api_errors.from_http(exc)
             return render_template("error.html", code=code, message=exc.description), code

@@ -19,8 +19,9 @@ from sqlalchemy import select
 
 from archive.access import grants
 from archive.access.rules import can_view
+from archive.accounts import tokens as api_tokens
 from archive.accounts import users as accounts
-from archive.accounts.login import admin_required
+from archive.accounts.login import admin_required, login_is_fresh
 from archive.db import db
 from archive.errors import ArchiveError
 from archive.models import ROLES, Item, is_identifier
@@ -95,14 +96,54 @@ def register():
 @bp.get("/account")
 @login_required
 def account():
-    """Your profile and your access requests with their answers."""
+    """Your profile, your API tokens, and your access requests with their answers."""
+    return _account_page()
+
+
+def _account_page(**shown):
     requests = [
         (entry, grants.state_of(entry), _visible_item(entry), grants.last_day(entry))
         for entry in grants.requests_of(current_user)
     ]
     return render_template(
-        "accounts/account.html", requests=requests, pending=accounts.is_pending(current_user)
+        "accounts/account.html",
+        requests=requests,
+        pending=accounts.is_pending(current_user),
+        tokens=api_tokens.active_tokens(current_user),
+        scopes=api_tokens.SCOPES,
+        **shown,
     )
+
+
+@bp.post("/account/tokens")
+@login_required
+def create_token():
+    """Make a personal API token; its secret is shown on this answer only, never again (it is
+    not flashed: a flashed message travels in the session cookie)."""
+    if not login_is_fresh():
+        flash(_("To make a token, enter your password again: your login is too old."), "error")
+        return redirect(url_for("auth.reauth", next=url_for("accounts.account")))
+    user = current_user._get_current_object()
+    try:
+        token, secret = api_tokens.create(
+            user, request.form.get("name", ""), request.form.get("scope", "read")
+        )
+    except ArchiveError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("accounts.account"))
+    response = current_app.make_response(_account_page(new_token=token, secret=secret))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    user = current_user._get_current_object()
+    token = api_tokens.get(user, token_id)  # only your own: anyone else's is not found
+    api_tokens.revoke(token, by=user)
+    flash(_("The token “%(name)s” is revoked: it no longer works.", name=token.name))
+    return redirect(url_for("accounts.account"))
 
 
 @bp.post("/account/logout-everywhere")

@@ -25,6 +25,7 @@ from markupsafe import escape
 
 from archive.access import rights
 from archive.access.rules import can_edit, can_view
+from archive.exchange import iiif
 from archive.holdings.redaction import served_files
 from archive.models import CREDIT_ROLES, Item, MediaFile, Person, Recording, Transcript, User
 from archive.web.edge import site_url
@@ -187,6 +188,7 @@ class ListeningPage(_InLanguage):
     start: float | None
     citation: str = ""
     embed_code: str = ""
+    manifest_url: str | None = None  # its IIIF manifest, for items that have one
     structured_data: dict[str, Any] | None = None
     open_graph: list[tuple[str, str]] = field(default_factory=list)
 
@@ -231,6 +233,8 @@ def listening_page(
         first.start = start
     page.citation = citation(page)
     page.embed_code = embed_code(page)
+    if page.public and iiif.has_manifest(item):
+        page.manifest_url = site_url("iiif.manifest", identifier=item.identifier)
     if page.public:
         page.structured_data = structured_data(page)
         page.open_graph = open_graph(page)
@@ -447,6 +451,14 @@ def structured_data(page: ListeningPage) -> dict[str, Any]:
     transcript = _public_transcript_text(item, recording)
     if transcript:
         data["transcript"] = transcript
+    if page.manifest_url:  # the same recording for IIIF viewers and aggregators
+        data["subjectOf"] = {
+            "@type": "CreativeWork",
+            "@id": page.manifest_url,
+            "url": page.manifest_url,
+            "additionalType": "http://iiif.io/api/presentation/3#Manifest",
+            "encodingFormat": iiif.MEDIA_TYPE,
+        }
     return data
 
 

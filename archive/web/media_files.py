@@ -46,7 +46,7 @@ def media_file(recording_id: int, role: str):
         response = current_app.response_class(mimetype=stored.mimetype)
         response.headers["X-Accel-Redirect"] = accel.rstrip("/") + "/" + stored.relpath
         response.headers["Vary"] = "Cookie"
-        return response
+        return _for_any_site(response, recording)
     response = send_file(
         path,
         mimetype=stored.mimetype,
@@ -59,4 +59,13 @@ def media_file(recording_id: int, role: str):
     response.headers["Cache-Control"] = "private, max-age=3600"
     response.headers["Vary"] = "Cookie"  # staff and visitors get different copies at one URL
     response.headers["X-Content-Type-Options"] = "nosniff"
+    return _for_any_site(response, recording)
+
+
+def _for_any_site(response, recording: Recording):
+    """Any site's player may read the media of an item anyone may see (IIIF viewers ask with
+    ``crossorigin``): a browser sends no cookie with such a request, so it gets the public copy,
+    and a response to one that did send a cookie is not given to the other site's script."""
+    if can_view(None, recording.item):
+        response.headers["Access-Control-Allow-Origin"] = "*"
     return response

@@ -33,6 +33,7 @@ DISALLOWED = (
     "/media/",  # audio, video, posters and waveforms
     "/embed/",  # the player alone: the listening page is the page to index
     "/suggest/",
+    "/api/",  # the JSON API is for scripts; the pages say the same
     "/account",
     "/login",
     "/register",
