@@ -28,17 +28,19 @@ from archive.accounts.users import create_user
 from archive.db import db
 from archive.web import page_cache
 from tests import media_samples
+from tests.databases import ON_POSTGRESQL, SETTING, PostgresCopies
 
 PASSWORD = "correct horse battery"
 DATABASE = "archive.db"
 
 
-def app_config(instance) -> dict:
+def app_config(instance, database_url: str = "") -> dict:
     return {
         "INSTANCE_PATH": str(instance),
         "TESTING": True,
         "SECRET_KEY": "test",
         "QUEUE": {"IMMEDIATE": True},
+        **({"DATABASE_URL": database_url} if database_url else {}),
     }
 
 
@@ -94,15 +96,50 @@ def migrated_database(tmp_path_factory):
     return database
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """The session's databases on PostgreSQL when ``ARCHIVE_TEST_DATABASE`` names a server
+    (tests/databases.py), else None."""
+    if not ON_POSTGRESQL:
+        yield None
+        return
+    copies = PostgresCopies(SETTING)
+    yield copies
+    copies.drop_all()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(postgres, tmp_path_factory):
+    """On PostgreSQL, the database after every migration and the three accounts, which each
+    test's database is made from; None on SQLite (``migrated_database`` is copied instead)."""
+    if postgres is None:
+        return None
+    name = postgres.create()
+    instance = tmp_path_factory.mktemp("migrated-postgresql") / "instance"
+    app = create_app(app_config(instance, postgres.url(name)))
+    with app.app_context():
+        migrate.upgrade()
+        create_user("admin@example.org", PASSWORD, "admin")
+        create_user("archivist@example.org", PASSWORD, "archivist")
+        create_user("researcher@example.org", PASSWORD, "researcher", approved=True)
+        db.session.remove()
+        db.engine.dispose()  # a template database may have no connection
+    return name
+
+
 @pytest.fixture
-def app(tmp_path, migrated_database):
+def app(tmp_path, migrated_database, postgres, migrated_template):
     instance = tmp_path / "instance"
     instance.mkdir()
-    shutil.copyfile(migrated_database, instance / DATABASE)
+    database_url = ""
+    if postgres is not None:
+        database_url = postgres.url(postgres.create(template=migrated_template))
+    else:
+        shutil.copyfile(migrated_database, instance / DATABASE)
     # Each instance its own catalogue version, as the commits that made the accounts would
     # have left it: a page kept in memory for another test's instance is never served here.
     page_cache.bump(instance)
-    app = create_app(app_config(instance))
+    app = create_app(app_config(instance, database_url))
     app.jinja_env.bytecode_cache = COMPILED
     yield app
     with app.app_context():
@@ -117,6 +154,14 @@ def close_database(app) -> None:
         db.engine.dispose()
     wal = Path(app.instance_path) / (DATABASE + "-wal")
     assert not wal.exists(), f"{wal} is still there: a connection is open"
+
+
+def database_name(app) -> str | None:
+    """The PostgreSQL database ``app`` uses, or None on SQLite."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["DATABASE_URL"])
+    return url.database if url.get_backend_name() == "postgresql" else None
 
 
 class Catalogues:
@@ -135,24 +180,30 @@ class Catalogues:
     # catalogue version (made anew for each copy, as for each app).
     UNKEPT = ("queue.db", "catalogue.version", ".catalogue.version", DATABASE + "-shm")
 
-    def __init__(self, folder: Path, template: Path):
-        self.folder, self.template = folder, template
+    def __init__(self, folder: Path, template: Path, postgres: PostgresCopies | None = None):
+        self.folder, self.template, self.postgres = folder, template, postgres
         self.made: dict[str, tuple[object, Path]] = {}
+        self.databases: dict[str, str] = {}  # on PostgreSQL: catalogue name -> its database
 
     def get(self, name: str, app, build: Callable[[], object]):
         instance = Path(app.instance_path)
         close_database(app)
         written = [p.name for p in self._kept(instance) if p.name != DATABASE]
-        assert not written and (instance / DATABASE).read_bytes() == self.template.read_bytes(), (
-            f"catalogue {name!r}: something was written to the instance before it was made"
-        )
+        assert not written and (
+            self.postgres is not None
+            or (instance / DATABASE).read_bytes() == self.template.read_bytes()
+        ), f"catalogue {name!r}: something was written to the instance before it was made"
         if name not in self.made:
             result = build()
             close_database(app)
             self._copy(instance, self.folder / name)
+            if self.postgres is not None:
+                self.databases[name] = self.postgres.create(template=database_name(app))
             self.made[name] = (result, instance)
             return result
         self._copy(self.folder / name, instance)
+        if self.postgres is not None:
+            self.postgres.replace(database_name(app), self.databases[name])
         app.extensions.pop("archive.index", None)  # reopened on the copied index
         page_cache.bump(instance)
         result, built_in = self.made[name]
@@ -188,8 +239,8 @@ def moved(value, old: Path, new: Path):
 
 
 @pytest.fixture(scope="session")
-def catalogues(tmp_path_factory, migrated_database):
-    return Catalogues(tmp_path_factory.mktemp("catalogues"), migrated_database)
+def catalogues(tmp_path_factory, migrated_database, postgres):
+    return Catalogues(tmp_path_factory.mktemp("catalogues"), migrated_database, postgres)
 
 
 @pytest.fixture

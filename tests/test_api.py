@@ -8,9 +8,10 @@ is searched for the marker words of the items that caller may not see.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from archive.accounts import tokens
 from archive.accounts.users import find_user, set_role
@@ -216,8 +217,11 @@ def test_paging_gives_every_item_once_while_items_change(app, client, api):
 
 def test_updated_since_finds_items_whose_links_changed(app, client, api):
     with app.app_context():  # the catalogue was made an hour ago (listed_at has whole seconds)
-        db.session.execute(text("UPDATE items SET updated_at = datetime(updated_at, '-1 hour')"))
-        db.session.execute(text("UPDATE audit_events SET at = datetime(at, '-1 hour')"))
+        hour = timedelta(hours=1)
+        for item in db.session.scalars(select(Item)):
+            item.updated_at -= hour
+        for event in db.session.scalars(select(AuditEvent)):
+            event.at -= hour
         db.session.commit()
     listed = client.get("/api/v1/items").get_json()
     assert [i["identifier"] for i in listed["items"]] == [identifier("PUB")]

@@ -9,7 +9,7 @@ import re
 import time
 from datetime import timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 
 from archive.accounts import tokens
 from archive.accounts.users import activate, deactivate, find_user
@@ -29,9 +29,7 @@ def make_on_the_page(client, auth, name="my script", scope="read"):
 def whole_database(app) -> str:
     """Every value of every table, as text."""
     with app.app_context():
-        names = db.session.execute(
-            text("SELECT name FROM sqlite_master WHERE type = 'table'")
-        ).scalars()
+        names = inspect(db.engine).get_table_names()
         dumped = []
         for name in list(names):
             dumped += [

@@ -48,7 +48,8 @@ def test_the_count_holds_across_app_instances(app, client, auth):
     for _ in range(5):
         attempt(client, auth, "archivist@example.org", "wrong")
     other = create_app({"INSTANCE_PATH": app.instance_path, "TESTING": True, "SECRET_KEY": "test",
-                        "QUEUE": {"IMMEDIATE": True}})  # fmt: skip
+                        "QUEUE": {"IMMEDIATE": True},
+                        "DATABASE_URL": app.config["DATABASE_URL"]})  # fmt: skip
     with other.test_client() as second:
         from tests.conftest import Auth
 

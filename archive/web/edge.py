@@ -6,8 +6,8 @@
 - **Absolute URLs** (canonical link, Open Graph, JSON-LD, the embed code) are built on
   ``[SERVER] BASE_URL``, never on the request: a page is the same whichever name it was asked
   by, so a page kept by the page cache can never carry a forged host.
-- **Numbers.** A database integer holds at most 2**63-1: ``<int:…>`` in a route matches only
-  0 … 2**63-1 (anything else is a 404), and every numeric argument is read by
+- **Numbers.** The catalogue's ids are INTEGER columns, 32 bits on PostgreSQL: ``<int:…>`` in
+  a route matches only 0 … 2**31-1 (anything else is a 404), and every numeric argument is read by
   :func:`number_arg` or :func:`page_number`, which range-check it.
 - **Bodies.** A request body may hold at most ``[SERVER] MAX_FORM_BYTES``, unless the view is
   marked :func:`large_bodies` and the visitor is staff (uploads, the CSV import): then
@@ -28,7 +28,7 @@ from werkzeug.routing import IntegerConverter, ValidationError
 
 from archive.access.rules import can_edit
 
-LARGEST = 2**63 - 1  # the largest integer SQLite and PostgreSQL (bigint) hold
+LARGEST = 2**31 - 1  # the largest id column value on every engine (INTEGER: 32 bits on PostgreSQL)
 LARGEST_DIGITS = len(str(LARGEST))
 MAX_PAGE = 1_000_000  # no listing has that many pages; its offset stays far below LARGEST
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
@@ -36,7 +36,7 @@ FORM_OVERHEAD = 1024 * 1024  # multipart boundaries and the other fields of an u
 
 
 class DatabaseInteger(IntegerConverter):
-    """``<int:…>``: a whole number a database integer can hold (0 … 2**63-1), else no match."""
+    """``<int:…>``: a whole number an id column can hold (0 … 2**31-1), else no match."""
 
     def __init__(self, map, fixed_digits=0, min=0, max=LARGEST, signed=False):  # noqa: A002
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)

@@ -14,12 +14,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from archive.models import IDENTIFIER_RE
+from archive.web.edge import LARGEST
 
 ItemType = Literal["testimony", "poem", "song", "interview", "lecture", "event"]
 Access = Literal["public", "researchers", "staff"]
 Status = Literal["draft", "published", "withdrawn"]
 Role = Literal["narrator", "interviewer", "poet", "performer", "composer", "translator"]
-LARGEST = 2**63 - 1
 RecordId = Annotated[int, Field(ge=1, le=LARGEST)]
 Identifier = Annotated[str, Field(pattern=f"^{IDENTIFIER_RE.pattern}$")]
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
