@@ -156,6 +156,22 @@ def close_database(app) -> None:
     assert not wal.exists(), f"{wal} is still there: a connection is open"
 
 
+def process_env(app) -> dict[str, str]:
+    """The environment in which an ``archive`` command or a script run as another process opens
+    ``app``'s instance, and on PostgreSQL its database (through a config file naming it)."""
+    import os
+
+    env = dict(os.environ, ARCHIVE_INSTANCE=app.instance_path)
+    if database_name(app) is not None:
+        config = Path(app.instance_path) / PROCESS_CONFIG
+        config.write_text(f'DATABASE_URL = "{app.config["DATABASE_URL"]}"\n', encoding="utf-8")
+        env["ARCHIVE_CONFIG"] = str(config)
+    return env
+
+
+PROCESS_CONFIG = "test-process-config.toml"
+
+
 def database_name(app) -> str | None:
     """The PostgreSQL database ``app`` uses, or None on SQLite."""
     from sqlalchemy.engine import make_url
@@ -178,7 +194,8 @@ class Catalogues:
 
     # The app's own, never copied: the job queue (empty: the tests' jobs run at once) and the
     # catalogue version (made anew for each copy, as for each app).
-    UNKEPT = ("queue.db", "catalogue.version", ".catalogue.version", DATABASE + "-shm")
+    UNKEPT = ("queue.db", "catalogue.version", ".catalogue.version", DATABASE + "-shm",
+              "test-process-config.toml")  # fmt: skip
 
     def __init__(self, folder: Path, template: Path, postgres: PostgresCopies | None = None):
         self.folder, self.template, self.postgres = folder, template, postgres

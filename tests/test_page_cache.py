@@ -4,7 +4,6 @@ in this process, in another process, and when an embargo ends with nothing writt
 from __future__ import annotations
 
 import datetime
-import os
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from archive.catalogue import items
 from archive.db import db
 from archive.models import utcnow
 from archive.web import page_cache
+from tests.conftest import process_env
 
 
 @pytest.fixture(autouse=True)
@@ -66,8 +66,7 @@ def test_a_change_made_by_another_process_shows_at_once(app, client, tmp_path):
         "with app.app_context():\n"
         "    items.unpublish(items.find_item('PC-2'), user=None)\n"
     )
-    env = dict(os.environ, ARCHIVE_INSTANCE=app.instance_path)
-    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=120)
+    subprocess.run([sys.executable, "-c", script], env=process_env(app), check=True, timeout=120)
     assert client.get("/items/PC-2").status_code == 404
 
 
