@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -202,14 +203,12 @@ def _date(value: str | None, *, end: bool) -> tuple[datetime, str] | None:
     """(the moment, its granularity) of a ``from`` (``end`` False) or ``until`` argument."""
     if value is None:
         return None
-    try:
+    with suppress(ValueError):  # a day or a time that does not exist: refused below
         if DAY_RE.fullmatch(value):
             day = datetime.strptime(value, "%Y-%m-%d")
             return (day + timedelta(days=1, seconds=-1) if end else day), "day"
         if SECOND_RE.fullmatch(value):
             return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ"), "second"
-    except ValueError:
-        pass  # a day or a time that does not exist
     raise OAIError("badArgument", f"{value!r} is not a date YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ.")
 
 
