@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -52,13 +53,25 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 def _secret_key(instance: Path) -> str:
-    """A key kept in the instance folder, so sessions survive restarts."""
+    """A key kept in the instance folder, so sessions survive restarts.
+
+    Several processes may start at once on a new instance (a web server and
+    its worker): the key is written whole to a private file and linked into
+    place, so each either places it or reads the one another process placed.
+    """
     path = instance / "secret_key"
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
+        fd, draft = tempfile.mkstemp(prefix=".secret_key.", dir=instance)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(draft)
     return path.read_text().strip()
 
 
@@ -92,14 +105,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if proxies > 0:  # the client's address and scheme as the proxy saw them
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
-    from archive import web
+    from archive import versions, web
     from archive.accounts import login as auth
     from archive.db import db
-    from archive.holdings import fixity, jobs, queue  # noqa: F401  (importing registers tasks)
-    from archive.web import page_cache
+    from archive.holdings import fixity, jobs, queue, resumable  # noqa: F401  (registers tasks)
 
     db.init_app(app)
-    page_cache.install()
+    versions.install()
     auth.init_app(app)
     queue.init_app(app)  # after importing jobs and fixity
     web.init_app(app)
@@ -108,12 +120,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _fill_paths(app: Flask, instance: Path) -> None:
     """Resolve the folders under the instance folder that settings left empty."""
-    if not app.config["DATABASE_URL"]:
-        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'archive.db'}"
-    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = (
-        {"connect_args": {"timeout": 30}} if app.config["DATABASE_URL"].startswith("sqlite") else {}
-    )
+    # [DATABASE] URL, or its older spelling DATABASE_URL; both keys then hold the one in use.
+    url = app.config["DATABASE"]["URL"] or app.config["DATABASE_URL"]
+    url = url or f"sqlite:///{instance / 'archive.db'}"
+    app.config["DATABASE"]["URL"] = app.config["DATABASE_URL"] = url
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    else:  # a server: connections it closed (a restart, a failover) are found before use
+        size = int(app.config["DATABASE"]["POOL_SIZE"])
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_size": size,
+            "max_overflow": size,
+            "pool_pre_ping": True,
+        }
     media = app.config["MEDIA"]
     media["ROOT"] = str(Path(media["ROOT"] or instance / "media").resolve())
     index = app.config["INDEX"]

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from archive.db import db
+from archive.db import by_code_point, db
 
 ITEM_TYPES = ("testimony", "poem", "song", "interview", "lecture", "event")
 ACCESS_LEVELS = ("public", "researchers", "staff")
@@ -135,11 +135,15 @@ class Item(db.Model):
     credits: Mapped[list[Credit]] = relationship(
         back_populates="item", order_by="Credit.position", cascade="all, delete-orphan"
     )
-    tags: Mapped[list[Tag]] = relationship(secondary="item_tags", order_by="Tag.label")
-    collections: Mapped[list[Collection]] = relationship(
-        secondary="item_collections", order_by="Collection.title"
+    tags: Mapped[list[Tag]] = relationship(
+        secondary="item_tags", order_by=lambda: by_code_point(Tag.label)
     )
-    prisons: Mapped[list[Place]] = relationship(secondary="item_places", order_by="Place.name")
+    collections: Mapped[list[Collection]] = relationship(
+        secondary="item_collections", order_by=lambda: by_code_point(Collection.title)
+    )
+    prisons: Mapped[list[Place]] = relationship(
+        secondary="item_places", order_by=lambda: by_code_point(Place.name)
+    )
     transcripts: Mapped[list[Transcript]] = relationship(
         back_populates="item", order_by="Transcript.id", cascade="all, delete-orphan"
     )
@@ -235,13 +239,21 @@ class Credit(db.Model):
 
 
 class Tag(db.Model):
-    """A term of the controlled vocabulary, labelled in Arabic and English."""
+    """A term of the controlled vocabulary, labelled in Arabic, English and French; with its
+    synonyms it is a concept of the search's thesaurus (``indexer.thesaurus``)."""
 
     __tablename__ = "tags"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     label: Mapped[str] = mapped_column(Text, unique=True)
     label_en: Mapped[str] = mapped_column(Text, default="")
+    label_fr: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: Other ways of saying it, in any language, one per line.
+    synonyms: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    @property
+    def synonym_list(self) -> list[str]:
+        return [line.strip() for line in self.synonyms.splitlines() if line.strip()]
 
 
 class Collection(db.Model):

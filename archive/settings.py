@@ -31,9 +31,29 @@ SETTINGS: tuple[Setting, ...] = (
         "SITE_NAME_EN", "Prisoners' Movement Oral History Archive", "English name of the archive."
     ),
     Setting(
-        "DATABASE_URL",
+        "DATABASE.URL",
         "",
-        "SQLAlchemy URL of the catalogue; empty means SQLite in the instance folder.",
+        "SQLAlchemy URL of the catalogue (postgresql+psycopg://user@host/name); empty means "
+        "SQLite in the instance folder.",
+    ),
+    Setting("DATABASE_URL", "", "Older spelling of DATABASE.URL, honoured when that is empty."),
+    Setting(
+        "DATABASE.POOL_SIZE",
+        5,
+        "Connections each process keeps open to a PostgreSQL catalogue (as many again at a "
+        "peak); every lock held takes one more (docs/deploy.md, Connections).",
+    ),
+    Setting(
+        "LOCKS.URL",
+        "",
+        "redis://host:6379/0 to take the locks that keep hosts from doing the same work (outbox "
+        "drain, job recovery, one transcode per recording) in Redis; empty: PostgreSQL advisory "
+        "locks when the catalogue is on PostgreSQL (which then wins), else files in the instance.",
+    ),
+    Setting(
+        "LOCKS.TTL",
+        30,
+        "Seconds a Redis lock outlives a holder that stopped renewing it (a host that died).",
     ),
     Setting("ITEMS_PER_PAGE", 20, "Items per page in listings."),
     Setting("IDENTIFIER_PREFIX", "AR-", "Prefix of generated item identifiers (AR-000123)."),
@@ -44,6 +64,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "MEDIA.MAX_UPLOAD_BYTES", 4 * GiB, "Largest file accepted by an upload or ingest, in bytes."
+    ),
+    Setting(
+        "MEDIA.UPLOAD_EXPIRES_HOURS",
+        72,
+        "Hours an unfinished resumable (tus) upload is kept before it is deleted.",
     ),
     Setting("MEDIA.PROBE_TIMEOUT", 120, "Seconds ffprobe may take on one file."),
     Setting(
@@ -70,9 +95,45 @@ SETTINGS: tuple[Setting, ...] = (
         "MEDIA.VIDEO_CRF", 23, "x264 constant rate factor of video access copies (lower is better)."
     ),
     Setting(
+        "MEDIA.SMALL_RENDITIONS",
+        True,
+        "Also make a small rendition of each recording for slow connections (Save data).",
+    ),
+    Setting("MEDIA.SMALL_AUDIO_BITRATE", "32k", "Bitrate of the Opus audio of small renditions."),
+    Setting("MEDIA.SMALL_VIDEO_HEIGHT", 360, "Largest height in lines of small video renditions."),
+    Setting(
+        "MEDIA.SMALL_VIDEO_BITRATE", "450k", "Average video bitrate of small video renditions."
+    ),
+    Setting(
         "MEDIA.X_ACCEL_REDIRECT",
         "",
         "When set (e.g. /protected-media/), media are sent by the reverse proxy.",
+    ),
+    Setting(
+        "STORAGE.URL",
+        "",
+        "Where originals and access copies are kept: empty for the media folder (MEDIA.ROOT), "
+        "or s3://bucket/prefix for S3-compatible object storage (needs the s3 extra, boto3).",
+    ),
+    Setting(
+        "STORAGE.ENDPOINT_URL",
+        "",
+        "The S3 endpoint the archive talks to (http://127.0.0.1:8333 for SeaweedFS, MinIO's "
+        "address); empty for AWS S3 of STORAGE.REGION.",
+    ),
+    Setting(
+        "STORAGE.PUBLIC_ENDPOINT_URL",
+        "",
+        "The S3 endpoint as browsers reach it, used to sign media links; empty: ENDPOINT_URL.",
+    ),
+    Setting("STORAGE.ACCESS_KEY", "", "S3 access key id; empty: boto3's usual credentials."),
+    Setting("STORAGE.SECRET_KEY", "", "S3 secret access key; empty: boto3's usual credentials."),
+    Setting("STORAGE.REGION", "", "S3 region (us-east-1 when empty)."),
+    Setting(
+        "STORAGE.URL_LIFETIME",
+        3600,
+        "Seconds a media link into the bucket (a presigned redirect, given only after the "
+        "access check) stays valid: long enough to play and seek through one recording.",
     ),
     Setting(
         "QUEUE.URL",
@@ -144,6 +205,18 @@ SETTINGS: tuple[Setting, ...] = (
         "INDEX.SYNC_WAIT",
         2.0,
         "Seconds a change waits for a busy index writer before leaving its indexing to the worker.",
+    ),
+    Setting(
+        "SEARCH.BACKEND",
+        "whoosh",
+        'Search engine: "whoosh" (an index in INDEX.DIR) or "postgresql" (full-text search in '
+        "the catalogue's PostgreSQL database; needs DATABASE_URL on PostgreSQL).",
+    ),
+    Setting(
+        "SEARCH.REPLICA_URL",
+        "",
+        "With the postgresql backend: a read replica of the catalogue's database that searches "
+        "read (writes go to the primary); empty: searches read the primary.",
     ),
     Setting(
         "SEARCH.TIME_BUDGET",

@@ -45,6 +45,8 @@ class UnitOfWork:
     written: list[tuple[Path, Callable[[], bool] | None]] = field(default_factory=list)
     obsolete: list[Path] = field(default_factory=list)
     emptied: list[Path] = field(default_factory=list)
+    stored: list[tuple[str, Callable[[], bool] | None]] = field(default_factory=list)
+    stored_obsolete: list[str] = field(default_factory=list)
     index_pending: bool = False  # committed, but the search index was busy: it follows later
 
     def enqueue(self, task: str, *args) -> None:
@@ -60,6 +62,14 @@ class UnitOfWork:
         """Delete ``paths`` once the transaction has committed, then ``folders`` if empty."""
         self.obsolete.extend(Path(p) for p in paths)
         self.emptied.extend(Path(f) for f in folders)
+
+    def wrote_stored(self, relpath: str, *, keep_if: Callable[[], bool] | None = None) -> None:
+        """Like ``wrote``, for a file of the media store (``storage.store()``) at ``relpath``."""
+        self.stored.append((relpath, keep_if))
+
+    def remove_stored_after_commit(self, relpaths) -> None:
+        """Delete the media store's files at ``relpaths`` once the transaction has committed."""
+        self.stored_obsolete.extend(relpaths)
 
     # The steps, in their order.
 
@@ -86,6 +96,11 @@ class UnitOfWork:
 
     def _remove_obsolete(self) -> int:
         removed = 0
+        if self.stored_obsolete:
+            from archive.holdings.storage import store
+
+            for relpath in self.stored_obsolete:
+                store().delete(relpath)
         for path in self.obsolete:
             if path.is_file():
                 path.unlink()
@@ -99,6 +114,12 @@ class UnitOfWork:
         for path, keep_if in self.written:
             if keep_if is None or not keep_if():
                 path.unlink(missing_ok=True)
+        if self.stored:
+            from archive.holdings.storage import store
+
+            for relpath, keep_if in self.stored:
+                if keep_if is None or not keep_if():
+                    store().delete(relpath)
 
 
 def current() -> UnitOfWork:

@@ -7,6 +7,11 @@ rebuild removes an abandoned folder at once instead of waiting for it to grow ol
 writer processes Whoosh forks for ``procs`` > 1 let go of the marker (only the rebuilding
 process holds the lock) and are killed with their parent: without that, a killed rebuild
 left them blocked on their job queue forever.
+
+The marker only tells which folders of one index root are still being written; it is not
+what keeps two rebuilds apart. The archive runs every rebuild under its index writer lock
+(``archive.locks``: on PostgreSQL or Redis when several hosts share the archive), so no two
+rebuilds or drains overlap on any host, whatever the file system does with flock.
 """
 
 from __future__ import annotations

@@ -5,17 +5,22 @@ queries (tests/data/eval/queries.jsonl), each written with spelling variants of 
 
 - Whoosh with :func:`indexer.arabic_analyzer`;
 - Whoosh with its own ``StandardAnalyzer``;
-- SQLite FTS5 with ``tokenize="unicode61 remove_diacritics 2"``.
+- SQLite FTS5 with ``tokenize="unicode61 remove_diacritics 2"``;
+- and, when a PostgreSQL server answers (``--postgresql``, ``ARCHIVE_EVAL_POSTGRESQL``, by default
+  127.0.0.1:5432), the archive's PostgreSQL backend on a scratch database, searched through its
+  own query language and ranking.
 
 Queries are plain words ranked OR-ishly, passages holding all the words first: Whoosh parses
 with ``OrGroup.factory(0.9)``, FTS5 joins the words with ``OR`` and orders by ``bm25``.
 Run ``python -m indexer.evaluate``; it prints one table by system and one by variant, then the
 same systems on tests/data/eval/limitations.jsonl: known misses of our stemmer (broken plurals
-it does not fold), measured so that they stay visible rather than being left out of the set.
+it does not fold), measured so that they stay visible rather than being left out of the set;
+then the harder set of :mod:`indexer.evaluate_hard` (``--first-only`` leaves it out).
 """
 
 import argparse
 import json
+import os
 import re
 import sqlite3
 from collections import defaultdict
@@ -28,6 +33,7 @@ from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import OrGroup, QueryParser
 
 from .analysis import arabic_analyzer
+from .search import Access
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 PASSAGES = DATA / "arabic" / "passages.jsonl"
@@ -121,22 +127,82 @@ class Fts5Search:
         return [pid for (pid,) in rows]
 
 
-def systems(passages):
-    """The systems compared, by display name."""
-    return {
+class PostgresSearch:
+    """The archive's PostgreSQL backend (:func:`indexer.open_pg_index`) on a scratch database
+    of the server at ``POSTGRESQL`` (dropped by :meth:`close`): each passage is an item of one
+    segment, searched as staff with the archive's own query language and ranking."""
+
+    def __init__(self, passages, server: str):
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.pool import NullPool
+
+        from .pgschema import metadata
+        from .postgres import open_pg_index
+
+        self.server = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        self.name = f"archive_eval_{os.getpid()}"
+        with self.server.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {self.name}"))
+            connection.execute(text(f"CREATE DATABASE {self.name} ENCODING 'UTF8'"))
+        url = make_url(server).set(database=self.name)
+        self.index = open_pg_index(url.render_as_string(hide_password=False))
+        metadata.create_all(self.index.engine)
+        self.index.rebuild(
+            {"identifier": p["id"], "status": "published", "access": "public",
+             "transcripts": [{"segments": [{"text": p["text"]}]}]}
+            for p in passages
+        )  # fmt: skip
+
+    def __call__(self, text):
+        found = self.index.search(text, access=Access.staff(), per_page=CUTOFF, hits_per_item=0)
+        return [r["identifier"] for r in found.results]
+
+    def close(self):
+        from sqlalchemy import text
+
+        self.index.close()
+        with self.server.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)"))
+        self.server.dispose()
+
+
+#: The PostgreSQL server ``make eval`` also measures the PostgreSQL backend on, when it answers.
+POSTGRESQL = os.environ.get(
+    "ARCHIVE_EVAL_POSTGRESQL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+POSTGRESQL_NAME = "postgresql + arabic_analyzer"
+
+
+def systems(passages, postgresql: str | None = None):
+    """The systems compared, by display name; with ``postgresql`` (a server's URL) also the
+    archive's PostgreSQL backend, when that server answers."""
+    found = {
         "whoosh + arabic_analyzer": WhooshSearch(passages, arabic_analyzer()),
         "whoosh + StandardAnalyzer": WhooshSearch(passages, StandardAnalyzer()),
         "sqlite fts5 unicode61 rd=2": Fts5Search(passages),
     }
+    if postgresql:
+        try:
+            found[POSTGRESQL_NAME] = PostgresSearch(passages, postgresql)
+        except Exception as exc:  # noqa: BLE001 - no server: the others are still measured
+            print(
+                f"({POSTGRESQL_NAME} left out: {exc.__class__.__name__}: {str(exc).splitlines()[0]})"
+            )
+    return found
 
 
-def evaluate(passages, queries):
+def evaluate(passages, queries, postgresql: str | None = None):
     """Run every query on every system; return ``{system name: Scores}``."""
     results = {}
-    for name, search in systems(passages).items():
+    for name, search in systems(passages, postgresql).items():
         scores = Scores()
-        for query in queries:
-            scores.add(query, search(query["query"]))
+        try:
+            for query in queries:
+                scores.add(query, search(query["query"]))
+        finally:
+            if hasattr(search, "close"):
+                search.close()
         results[name] = scores
     return results
 
@@ -171,14 +237,22 @@ def main(argv=None):
     parser.add_argument("--passages", type=Path, default=PASSAGES)
     parser.add_argument("--queries", type=Path, default=QUERIES)
     parser.add_argument("--limitations", type=Path, default=LIMITATIONS)
+    parser.add_argument(
+        "--postgresql",
+        default=POSTGRESQL,
+        help="PostgreSQL server to measure the PostgreSQL backend on ('' to leave it out)",
+    )
     parser.add_argument("--missed", action="store_true", help="list the queries each system missed")
+    parser.add_argument(
+        "--first-only", action="store_true", help="leave out the harder set (indexer.evaluate_hard)"
+    )
     args = parser.parse_args(argv)
     passages, queries = load_jsonl(args.passages), load_jsonl(args.queries)
-    results = evaluate(passages, queries)
+    results = evaluate(passages, queries, args.postgresql or None)
     print(f"{len(passages)} passages, {len(queries)} queries, cutoff {CUTOFF}\n")
     print(format_table(results))
     if args.limitations.exists():
-        limits = evaluate(passages, load_jsonl(args.limitations))
+        limits = evaluate(passages, load_jsonl(args.limitations), args.postgresql or None)
         print(
             f"\nknown limitations ({len(load_jsonl(args.limitations))} queries, not held to 1.0):"
         )
@@ -188,6 +262,13 @@ def main(argv=None):
             print(f"\nmissed by {name}:")
             for query, ids in scores.missed:
                 print(f"  {query}  ->  {' '.join(ids)}")
+    if not args.first_only:
+        from . import evaluate_hard  # imports this module: imported here, not at the top
+
+        print("\n")
+        evaluate_hard.main(
+            ["--postgresql", args.postgresql] + (["--missed"] if args.missed else [])
+        )
 
 
 if __name__ == "__main__":

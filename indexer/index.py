@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterable
 from contextlib import suppress
+from itertools import chain
 from pathlib import Path
 from secrets import token_hex
 
@@ -27,12 +28,15 @@ from . import building
 from .catalogue import Catalogue, LeafCache
 from .schema import build_schema, item_documents, visibility, vocab_document
 from .search import Access, SearchResult, View, run
+from .writer import Writer
 
 CURRENT = "current"
 FOLDER_PREFIX = "index-"
+UPDATE_LIMIT_MB = 32  # postings an update keeps in memory before it spills to disk
 SWAP_WAIT = 30.0  # seconds rebuild() waits for a running update before swapping anyway
 FORMAT = "2"  # what the documents hold; an index of another format is rebuilt by `archive init`
 FORMAT_FILE = "FORMAT"
+VOCAB_PER_ITEM = 100  # an update of more items groups their vocab by kind of access
 
 
 class IndexBusy(Exception):
@@ -50,28 +54,31 @@ class Index:
         self._view: View | None = None
         self._cache = LeafCache()
 
-    def update(self, items: list[dict], *, remove: Iterable[str] = (), timeout: float = 30.0):
+    def update(self, items: Iterable[dict], *, remove: Iterable[str] = (), timeout: float = 30.0):
         """Replace the documents of ``items`` and delete those of ``remove``, in one commit.
 
-        Waits up to ``timeout`` seconds for the writer; raises :class:`IndexBusy` after that.
+        ``items`` may be a generator (each item once): it is read one item at a time once the
+        writer is held, and the writer's pool spills to disk past ``UPDATE_LIMIT_MB``, so a
+        long update (the thousands of items of an import) takes bounded memory and makes one
+        index segment. Each item gets a vocab document of its own, unless the update holds
+        more than ``VOCAB_PER_ITEM`` items: then, as :func:`rebuild` does, one per kind of
+        access (see :class:`_Vocabulary`). Waits up to ``timeout`` seconds for the writer;
+        raises :class:`IndexBusy` after that.
         """
-        batches = {}
-        for item in items:
-            docs, (words, restricted_words) = item_documents(item)
-            key = visibility(item)
-            docs.append(vocab_document(words, restricted_words, key, item["identifier"]))
-            batches[item["identifier"]] = docs
-        doomed = set(remove) | set(batches)
-        if not doomed:
+        items = iter(items)
+        first = next(items, None)
+        remove = set(remove)
+        if first is None and not remove:
             return
         deadline = time.monotonic() + timeout
         while True:
             folder = _ensure_current(self.root)
             try:
                 ix = windex.open_dir(str(folder))
-                writer = ix.writer(
-                    timeout=max(0.0, deadline - time.monotonic()), delay=0.05, codec=codec()
-                )
+                writer = Writer(
+                    ix, timeout=max(0.0, deadline - time.monotonic()), delay=0.05,
+                    codec=codec(), limitmb=UPDATE_LIMIT_MB,
+                )  # fmt: skip
             except LockError:
                 raise IndexBusy(f"the index writer stayed locked for {timeout:g} s") from None
             except (OSError, windex.EmptyIndexError):
@@ -83,10 +90,16 @@ class Index:
                 _cancel(writer)
                 continue
             try:
-                for identifier in doomed:
+                for identifier in remove:
                     writer.delete_by_term("identifier", identifier)
-                for docs in batches.values():
+                vocabulary = _Vocabulary()
+                for item in chain([first] if first is not None else [], items):
+                    docs, (words, restricted_words) = item_documents(item)
+                    vocabulary.add(item["identifier"], visibility(item), words, restricted_words)
+                    writer.delete_by_term("identifier", item["identifier"])
                     _add(writer, docs)
+                for doc in vocabulary.documents():
+                    writer.add_document(**doc)
                 writer.commit(optimize=False)
             except BaseException:
                 _cancel(writer)
@@ -104,6 +117,7 @@ class Index:
         filters: dict[str, list[str]] | None = None,
         hits_per_item: int = 3,
         budget: float | None = None,
+        thesaurus=None,
     ) -> SearchResult:
         """Items matching ``query`` that ``access`` may see, one page of them, with facets.
 
@@ -113,6 +127,8 @@ class Index:
         ``budget``: seconds the search may take (None: no limit); once they are spent, it
         answers with what it has found so far and ``partial`` set (a hostile query is short
         but costly). The work of one query is bounded besides (see :mod:`indexer.query`).
+        ``thesaurus``: an :class:`indexer.thesaurus.Thesaurus` whose other forms of the query's
+        unquoted words are searched too (see :mod:`indexer.expansion`).
         """
         options = dict(
             access=access,
@@ -122,6 +138,7 @@ class Index:
             filters=filters,
             hits_per_item=hits_per_item,
             budget=budget,
+            thesaurus=thesaurus,
         )
         with self._lock:
             try:
@@ -187,6 +204,53 @@ class Index:
         self._view = self._ix = self._folder = None
 
 
+class _Vocabulary:
+    """The words "did you mean" may offer from the items of one update, as vocab documents.
+
+    Up to ``VOCAB_PER_ITEM`` items, one document each, named by the item's identifier: when
+    the item changes or goes, its words go with it. Past that (an import), one document per
+    kind of access for the whole update, as :func:`rebuild` writes them: vocab postings are
+    about half of an item's postings, and words repeat across items. Their words outlive the
+    items until the next rebuild, which is safe: a word is suggested only when it finds an
+    item the searcher may see (see :func:`indexer.search._closest`).
+
+    >>> vocabulary = _Vocabulary(limit=1)
+    >>> vocabulary.add("A-1", ("public", "published", None), {"سجن"}, set())
+    >>> [d["identifier"] for d in vocabulary.documents()]
+    ['A-1']
+    >>> vocabulary.add("A-2", ("public", "published", None), {"نفحه"}, {"زنبرك"})
+    >>> [(d.get("identifier"), d["spell"], d["spell_restricted"]) for d in vocabulary.documents()]
+    [(None, 'سجن نفحه', 'زنبرك')]
+    """
+
+    def __init__(self, limit: int = VOCAB_PER_ITEM):
+        self.limit = limit
+        self.items: list[tuple] = []  # (identifier, key, words, restricted words), while few
+        self.grouped: dict[tuple, tuple[set, set]] | None = None  # key -> words, restricted
+
+    def add(self, identifier: str, key: tuple, words: set, restricted_words: set) -> None:
+        if self.grouped is None:
+            self.items.append((identifier, key, words, restricted_words))
+            if len(self.items) <= self.limit:
+                return
+            self.grouped = {}
+            for _, key, words, restricted_words in self.items:
+                self._gather(key, words, restricted_words)
+            self.items = []
+            return
+        self._gather(key, words, restricted_words)
+
+    def _gather(self, key: tuple, words: set, restricted_words: set) -> None:
+        gathered = self.grouped.setdefault(key, (set(), set()))
+        gathered[0].update(words)
+        gathered[1].update(restricted_words)
+
+    def documents(self) -> list[dict]:
+        if self.grouped is None:
+            return [vocab_document(w, r, key, identifier) for identifier, key, w, r in self.items]
+        return [vocab_document(w, r, key) for key, (w, r) in self.grouped.items()]
+
+
 def open_index(root: str | Path) -> Index:
     """The index under ``root``, creating the folder, an empty index and ``current`` if missing."""
     root = Path(root)
@@ -209,7 +273,7 @@ def rebuild(root: str | Path, items: Iterable[dict], *, procs: int = 1, limitmb:
         if procs > 1:
             writer = ix.writer(procs=procs, multisegment=True, limitmb=limitmb, codec=codec())
         else:
-            writer = ix.writer(limitmb=limitmb, codec=codec())
+            writer = Writer(ix, limitmb=limitmb, codec=codec())
         try:
             for item in items:
                 if item["identifier"] in seen:

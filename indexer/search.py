@@ -10,7 +10,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from whoosh import query as wq
+
 from .catalogue import Catalogue
+from .expansion import EXPANSION_BOOST, NameKeys, expand, form_allowed
 from .matching import ItemMatcher, ScoreCache
 from .moments import find_hits
 from .query import Compiled, Parsed, compile_query, parse
@@ -97,6 +100,8 @@ class SearchResult:
     results: list[dict] = field(default_factory=list)
     facets: dict[str, list[dict]] = field(default_factory=dict)
     partial: bool = False  # a bound or the time budget cut the work short
+    #: what the query also searched: [{"words": query words, "forms": [other forms]}]
+    also_searched: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """The JSON shape of ``GET /api/search`` (DESIGN.md).
@@ -122,6 +127,9 @@ class SearchResult:
             ],
             "facets": {name: [dict(e) for e in entries] for name, entries in self.facets.items()},
             "partial": self.partial,
+            "also_searched": [
+                {"words": e["words"], "forms": list(e["forms"])} for e in self.also_searched
+            ],
         }
 
 
@@ -133,6 +141,19 @@ class View:
         self.catalogue = catalogue
         self.scores = ScoreCache()
         self._layouts = None
+        self._names = None
+
+    @property
+    def names(self) -> NameKeys:
+        """The vocabulary's words by consonant key (see :mod:`indexer.expansion`), read once
+        per searcher (an index generation) from the open words of the vocab documents."""
+        if self._names is None:
+            reader = self.searcher.reader()
+            words = (
+                (t.decode("utf-8"), info.doc_frequency()) for t, info in reader.iter_field("spell")
+            )
+            self._names = NameKeys(words)
+        return self._names
 
     @property
     def layouts(self):
@@ -153,6 +174,7 @@ def run(
     filters: dict[str, list[str]] | None = None,
     hits_per_item: int = 3,
     budget: float | None = None,
+    thesaurus=None,
 ) -> SearchResult:
     """Search ``view`` as ``access`` may; see :meth:`indexer.Index.search`."""
     page = max(1, int(page or 1))
@@ -161,8 +183,19 @@ def run(
     searcher, catalogue = view.searcher, view.catalogue
     spending = Budget(budget)
     parsed = parse(query)
-    compiled = compile_query(parsed, searcher.reader(), access.restricted_text, spending)
     visible = catalogue.visible(access)
+    expanded = expand(
+        parsed,
+        thesaurus,
+        lambda word: _visible_words(view, view.names.lookup(word), access),
+        form_allowed(lambda words: _visible_words(view, words, access)),
+    )
+    compiled = compile_query(expanded.parsed, searcher.reader(), access.restricted_text, spending)
+    typed_groups = None  # each clause's leaves of the words typed, when expansions were added
+    if expanded.added:
+        typed_groups = _lower_expansions(
+            compiled, parsed, searcher.reader(), access.restricted_text
+        )
     matcher = ItemMatcher(searcher, visible, view.scores, catalogue.cache, spending)
 
     group_docs = [matcher.clause(leaves) for leaves in compiled.groups]
@@ -195,7 +228,11 @@ def run(
         scores = matcher.scores(leaves, set(ordered))
         ranked = [(d, scores[d]) for d in ordered]
     elif leaves:
-        ranked = _by_relevance(matcher, leaves, _tiers(selected, group_docs), start, end)
+        typed_docs = None
+        if typed_groups is not None:
+            typed_docs = [matcher.clause(typed) for typed in typed_groups]
+        tiers = _tiers(selected, group_docs, typed_docs)
+        ranked = _by_relevance(matcher, leaves, tiers, start, end)
     else:
         ordered = sorted(selected, key=lambda d: catalogue.items[d].identifier)[start:end]
         ranked = [(d, 0.0) for d in ordered]
@@ -208,6 +245,9 @@ def run(
         )
         for docnum, result in zip(docnums, results, strict=True):
             result["hits"] = found.get(docnum, [])
+    if expanded.added:  # a word searched in other forms too needs no "did you mean"
+        spans = {atom.span for atom in expanded.added}
+        compiled.words = [(atom, found) for atom, found in compiled.words if atom.span not in spans]
     suggestion = None if spending.over() else _suggestion(view, matcher, parsed, compiled, access)
     return SearchResult(
         query=query,
@@ -218,7 +258,45 @@ def run(
         results=results,
         facets=facets,
         partial=compiled.partial or spending.over(),
+        also_searched=[{"words": w, "forms": f} for w, f in expanded.also_searched],
     )
+
+
+def _visible_words(view: View, words, access) -> list[str]:
+    """Those of ``words`` said in an item ``access`` may see (open text: the words of
+    restricted passages are never offered)."""
+    if not words:
+        return []
+    reader = view.searcher.reader()
+    vocab = view.catalogue.visible(access, "vocab")
+    return [
+        w
+        for w in words
+        if ("spell", w) in reader and any(d in vocab for d in reader.postings("spell", w).all_ids())
+    ]
+
+
+def _leaf_key(leaf) -> tuple:
+    return (type(leaf).__name__, leaf.fieldname, getattr(leaf, "text", None),
+            tuple(getattr(leaf, "words", ()) or ()))  # fmt: skip
+
+
+def _lower_expansions(
+    compiled: Compiled, parsed: Parsed, reader, restricted_text: bool
+) -> list[list[wq.Query]]:
+    """Lower the boost of the leaves only the expansions brought, and return each clause's
+    leaves of the words typed (items saying them rank first: see :func:`_tiers`)."""
+    typed = compile_query(parsed, reader, restricted_text)
+    original = {_leaf_key(leaf) for clause in typed.groups + typed.required for leaf in clause}
+    typed_groups = []
+    for clause in compiled.groups:
+        typed_groups.append([])
+        for leaf in clause:
+            if _leaf_key(leaf) in original:
+                typed_groups[-1].append(leaf)
+            else:
+                leaf.boost = leaf.boost * EXPANSION_BOOST
+    return typed_groups
 
 
 def _narrow(docs: set[int], filters) -> set[int]:
@@ -227,14 +305,21 @@ def _narrow(docs: set[int], filters) -> set[int]:
     return docs
 
 
-def _tiers(selected: set[int], group_docs: list[set[int]]) -> list[set[int]]:
-    """``selected`` by the number of word clauses each item matches, most first."""
-    if len(group_docs) <= 1:
+def _tiers(
+    selected: set[int], group_docs: list[set[int]], typed_docs: list[set[int]] | None = None
+) -> list[set[int]]:
+    """``selected`` by the number of word clauses each item matches, most first; with
+    ``typed_docs`` (the items each clause's typed words match, when the query was expanded),
+    then by the number it matches by the words typed: exact forms before expansions."""
+    if len(group_docs) <= 1 and typed_docs is None:
         return [selected]
     matched_clauses = dict.fromkeys(selected, 0)
     for docs in group_docs:
         for d in docs & selected:
             matched_clauses[d] += 1
+    for docs in typed_docs or ():
+        for d in docs & selected:
+            matched_clauses[d] += 1 / (len(typed_docs) + 1)
     by_count = {}
     for d, count in matched_clauses.items():
         by_count.setdefault(count, set()).add(d)

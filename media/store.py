@@ -22,7 +22,7 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 class StoredFile:
     """An original in the store: where it is and what it must hash to."""
 
-    path: Path  # absolute
+    path: Path | None  # absolute, when the store is a folder on this machine
     relpath: str  # posix, relative to the store's root: "ab/cd/abcd..."
     sha256: str
     size: int

@@ -42,7 +42,7 @@ def build_transcode_args(
     video. ``["ffmpeg", *build_transcode_args(...)]`` is the complete command.
     """
     profile = profile_for(kind, overrides)
-    if probe is not None and kind == "video" and probe.video_codec is None:
+    if probe is not None and profile.kind == "video" and probe.video_codec is None:
         raise MediaError("This recording has no video, so it cannot get a video access copy.")
     redact = guarded(redact)
     output = ffmpeg.output(
@@ -74,11 +74,24 @@ def _video_options(profile: Profile, probe: ProbeResult | None, redact) -> dict:
     if redact:
         chain += "," + blackout_filter(redact, probe.frame_rate if probe else None)
     options = {"vf": chain, "c:v": str(profile.video_codec)}
-    options |= {"preset": str(profile.preset), "crf": str(profile.crf)}
+    options["preset"] = str(profile.preset)
+    if profile.video_bitrate:  # a size to keep to (small renditions), not a quality
+        options |= {"b:v": str(profile.video_bitrate), "maxrate": _times(profile.video_bitrate, 1.25),
+                    "bufsize": _times(profile.video_bitrate, 2)}  # fmt: skip
+    else:
+        options["crf"] = str(profile.crf)
     options["pix_fmt"] = str(profile.pix_fmt)
     if profile.threads:
         options["threads"] = str(profile.threads)
     return options
+
+
+def _times(bitrate: str, factor: float) -> str:
+    """`bitrate` ("450k", "1M" or bits) times `factor`, in kb/s."""
+    units = {"k": 1e3, "m": 1e6}
+    text = str(bitrate).strip().lower()
+    value = float(text[:-1]) * units[text[-1]] if text[-1] in units else float(text)
+    return f"{round(value * factor / 1000)}k"
 
 
 def scale_filter(max_height: int) -> str:

@@ -34,6 +34,7 @@ from archive.holdings.ingest import ingest
 from archive.holdings.storage import local
 from archive.models import Item, utcnow
 from tests.conftest import PASSWORD
+from tests.databases import own_database
 from tests.test_upload import make_tone
 
 # key: (access, status)
@@ -156,26 +157,32 @@ def live_archive(
     port = probe.server_port  # a free port, known before the app is made (BASE_URL)
     probe.server_close()
     base_url = f"http://127.0.0.1:{port}"
-    settings = {"QUEUE": {"IMMEDIATE": True}, "SERVER": {"BASE_URL": base_url}, **settings}
-    app = create_app(
-        {"INSTANCE_PATH": str(folder / "instance"), "TESTING": True, "SECRET_KEY": "test",
-         **settings}
-    )  # fmt: skip
-    app.config["PROPAGATE_EXCEPTIONS"] = False  # a failure is a 500 answer, as in production
-    with app.app_context():
-        migrate.upgrade()
-        create_user(EMAILS["admin"], PASSWORD, "admin")
-        create_user(EMAILS["archivist"], PASSWORD, "archivist")
-        create_user(EMAILS["researcher"], PASSWORD, "researcher", approved=True)
-        build(folder)
-    serving = _gunicorn(folder, port, settings) if own_process else _thread(app, port)
-    try:
-        with serving:
-            yield base_url, app
-    finally:
+    with own_database() as database_url:  # on PostgreSQL when the suite runs there
+        settings = {
+            "QUEUE": {"IMMEDIATE": True},
+            "SERVER": {"BASE_URL": base_url},
+            **({"DATABASE": {"URL": database_url}} if database_url else {}),
+            **settings,
+        }
+        app = create_app(
+            {"INSTANCE_PATH": str(folder / "instance"), "TESTING": True, "SECRET_KEY": "test",
+             **settings}
+        )  # fmt: skip
+        app.config["PROPAGATE_EXCEPTIONS"] = False  # a failure is a 500 answer, as in production
         with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+            migrate.upgrade()
+            create_user(EMAILS["admin"], PASSWORD, "admin")
+            create_user(EMAILS["archivist"], PASSWORD, "archivist")
+            create_user(EMAILS["researcher"], PASSWORD, "researcher", approved=True)
+            build(folder)
+        serving = _gunicorn(folder, port, settings) if own_process else _thread(app, port)
+        try:
+            with serving:
+                yield base_url, app
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
 
 
 @contextmanager

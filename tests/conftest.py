@@ -28,7 +28,8 @@ from archive.accounts.users import create_user
 from archive.db import db
 from archive.web import page_cache
 from tests import media_samples
-from tests.databases import ON_POSTGRESQL, SETTING, PostgresCopies
+from tests.databases import ON_POSTGRESQL, SEARCH_BACKEND, SETTING, PostgresCopies
+from tests.s3 import s3_server  # noqa: F401  (a real S3 server for the session: tests/s3.py)
 
 PASSWORD = "correct horse battery"
 DATABASE = "archive.db"
@@ -41,6 +42,7 @@ def app_config(instance, database_url: str = "") -> dict:
         "SECRET_KEY": "test",
         "QUEUE": {"IMMEDIATE": True},
         **({"DATABASE_URL": database_url} if database_url else {}),
+        **({"SEARCH": {"BACKEND": SEARCH_BACKEND}} if database_url else {}),
     }
 
 
@@ -129,7 +131,16 @@ def migrated_template(postgres, tmp_path_factory):
 
 @pytest.fixture
 def app(tmp_path, migrated_database, postgres, migrated_template):
-    instance = tmp_path / "instance"
+    app = fresh_app(tmp_path / "instance", migrated_database, postgres, migrated_template)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def fresh_app(instance: Path, migrated_database, postgres, migrated_template):
+    """An app on ``instance`` with a catalogue of its own as the migrations and the three
+    accounts leave it: a copy of the SQLite file, or on PostgreSQL of the template database."""
     instance.mkdir()
     database_url = ""
     if postgres is not None:
@@ -141,10 +152,24 @@ def app(tmp_path, migrated_database, postgres, migrated_template):
     page_cache.bump(instance)
     app = create_app(app_config(instance, database_url))
     app.jinja_env.bytecode_cache = COMPILED
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return app
+
+
+@pytest.fixture
+def another_app(tmp_path, migrated_database, postgres, migrated_template):
+    """Make further apps beside ``app`` (another archive to restore or unbag into): each
+    ``another_app(name)`` on ``tmp_path / name`` with a catalogue of its own."""
+    made = []
+
+    def make(name: str):
+        made.append(fresh_app(tmp_path / name, migrated_database, postgres, migrated_template))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def close_database(app) -> None:
@@ -164,7 +189,11 @@ def process_env(app) -> dict[str, str]:
     env = dict(os.environ, ARCHIVE_INSTANCE=app.instance_path)
     if database_name(app) is not None:
         config = Path(app.instance_path) / PROCESS_CONFIG
-        config.write_text(f'DATABASE_URL = "{app.config["DATABASE_URL"]}"\n', encoding="utf-8")
+        backend = app.config["SEARCH"]["BACKEND"]
+        config.write_text(
+            f'DATABASE_URL = "{app.config["DATABASE_URL"]}"\n[SEARCH]\nBACKEND = "{backend}"\n',
+            encoding="utf-8",
+        )
         env["ARCHIVE_CONFIG"] = str(config)
     return env
 

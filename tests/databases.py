@@ -19,12 +19,20 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 SETTING = os.environ.get("ARCHIVE_TEST_DATABASE", "").strip()
+#: ``ARCHIVE_TEST_SEARCH=postgresql`` runs every app's search on the PostgreSQL backend, which
+#: needs the catalogue there too: unless ``ARCHIVE_TEST_DATABASE`` names a server, the one at
+#: 127.0.0.1:5432 is used.
+SEARCH_BACKEND = os.environ.get("ARCHIVE_TEST_SEARCH", "").strip() or "whoosh"
+if SEARCH_BACKEND == "postgresql" and not SETTING.startswith("postgresql"):
+    SETTING = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ON_POSTGRESQL = SETTING.startswith("postgresql")
 
 
@@ -71,3 +79,18 @@ class PostgresCopies:
                 connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         self.made.clear()
         self.engine.dispose()
+
+
+@contextmanager
+def own_database() -> Iterator[str]:
+    """For a fixture that migrates an archive from scratch: the URL of an empty database of
+    its own on the server ``ARCHIVE_TEST_DATABASE`` names, dropped when the block ends; "" on
+    SQLite (the instance folder's file is the fixture's own)."""
+    if not ON_POSTGRESQL:
+        yield ""
+        return
+    copies = PostgresCopies(SETTING)
+    try:
+        yield copies.url(copies.create())
+    finally:
+        copies.drop_all()

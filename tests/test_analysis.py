@@ -11,11 +11,23 @@ from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import QueryParser
 
 import indexer
-from indexer import analysis, normalization, stemming, stopwords
+from indexer import (
+    analysis,
+    lexicon,
+    morphology,
+    normalization,
+    stemming,
+    stopwords,
+    thesaurus,
+    transliteration,
+)
 from indexer.stopwords import ARABIC_STOP_WORDS, STOP_WORDS
 
 
-@pytest.mark.parametrize("module", [analysis, normalization, stemming, stopwords])
+@pytest.mark.parametrize(
+    "module",
+    [analysis, lexicon, morphology, normalization, stemming, stopwords, thesaurus, transliteration],
+)
 def test_docstring_examples(module):
     assert doctest.testmod(module).failed == 0
 

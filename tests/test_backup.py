@@ -8,11 +8,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.databases import ON_POSTGRESQL
 from tests.test_cli import archive, env, query  # noqa: F401  (env is a fixture)
 from tests.test_upload import make_tone
 
-# backup and restore through real `archive` processes
-pytestmark = pytest.mark.slow
+# backup and restore through real `archive` processes, of the SQLite catalogue they copy
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        ON_POSTGRESQL, reason="archive backup copies SQLite catalogues (PostgreSQL: pg_dump)"
+    ),
+]
 
 DATA = Path(__file__).parent / "data" / "transcripts"
 

@@ -4,14 +4,12 @@ package validates; `archive unbag` reads them back into another archive, all or 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import bagit
 import pytest
 from sqlalchemy import func, select
 
-from archive import create_app
 from archive.catalogue import authority, items, transcripts
 from archive.catalogue.transcript_formats import ParsedSegment
 from archive.cli.preservation import bag, unbag
@@ -19,8 +17,6 @@ from archive.db import db
 from archive.holdings import storage
 from archive.holdings.ingest import ingest
 from archive.models import Item, MediaFile, Person, PersonName
-from archive.web import page_cache
-from tests.conftest import DATABASE, app_config
 from tests.test_upload import make_tone
 
 ARABIC_NAME = "شهادة أبو علي في نفحة.wav"
@@ -98,14 +94,6 @@ def build(app, tmp_path: Path) -> None:
 def source(app, tmp_path):
     build(app, tmp_path)
     return app
-
-
-def empty_archive(tmp_path: Path, migrated_database: Path, name: str):
-    instance = tmp_path / name
-    instance.mkdir()
-    shutil.copyfile(migrated_database, instance / DATABASE)
-    page_cache.bump(instance)
-    return create_app(app_config(instance))
 
 
 def run(app, command: str, *args):
@@ -188,10 +176,10 @@ def test_bag_refuses_to_overwrite_and_names_what_it_cannot_find(source, tmp_path
     assert [p.name for p in bags.iterdir()] == ["PMA-0001"]  # nothing half-written left
 
 
-def test_round_trip_into_an_empty_archive_gives_the_same_bags(source, tmp_path, migrated_database):
+def test_round_trip_into_an_empty_archive_gives_the_same_bags(source, tmp_path, another_app):
     first_bags = tmp_path / "first"
     assert run(source, "bag", "--all", str(first_bags)).exit_code == 0
-    other = empty_archive(tmp_path, migrated_database, "other")
+    other = another_app("other")
     paths = [str(p) for p in sorted(first_bags.iterdir())]
     result = run(other, "unbag", *paths)
     assert result.exit_code == 0, result.output
@@ -250,7 +238,7 @@ def comparable(value):
     return value
 
 
-def test_a_damaged_bag_is_refused_and_nothing_is_imported(source, tmp_path, migrated_database):
+def test_a_damaged_bag_is_refused_and_nothing_is_imported(source, tmp_path, another_app):
     bags = tmp_path / "bags"
     assert run(source, "bag", "--all", str(bags)).exit_code == 0
     damaged = bags / "PMA-0002"
@@ -260,7 +248,7 @@ def test_a_damaged_bag_is_refused_and_nothing_is_imported(source, tmp_path, migr
     original.write_bytes(bytes(data))
     with pytest.raises(bagit.BagValidationError):
         bagit.Bag(str(damaged)).validate()
-    other = empty_archive(tmp_path, migrated_database, "other")
+    other = another_app("other")
     result = run(other, "unbag", str(bags / "PMA-0001"), str(damaged))
     assert result.exit_code != 0
     assert "nothing imported" in result.output and "checksum" in result.output

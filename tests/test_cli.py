@@ -19,18 +19,39 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
+from tests.databases import own_database
 from tests.test_upload import make_tone, make_video
 
 pytestmark = pytest.mark.slow
 
 
+ROOT = Path(__file__).resolve().parent.parent
+#: In ``env``: the catalogue's database when it is not the instance folder's SQLite file.
+CATALOGUE = "ARCHIVE_TEST_CATALOGUE"
+
+
 @pytest.fixture
 def env(tmp_path):
+    with command_env(tmp_path) as environ:
+        yield environ
+
+
+@contextlib.contextmanager
+def command_env(tmp_path: Path):
+    """The environment of ``archive`` commands on a new instance; when the suite runs on
+    PostgreSQL, with a database of its own named by a config file (``ARCHIVE_CONFIG``)."""
     environ = dict(os.environ)
     environ.pop("ARCHIVE_ADMIN_PASSWORD", None)
     environ["ARCHIVE_INSTANCE"] = str(tmp_path / "instance")
-    return environ
+    with own_database() as url:
+        if url:  # a top-level key (the older spelling) goes before every table
+            config = tmp_path / "config.toml"
+            config.write_text(f'DATABASE_URL = "{url}"\n' + (ROOT / "config.toml").read_text())
+            environ.update({"ARCHIVE_CONFIG": str(config), CATALOGUE: url})
+        yield environ
 
 
 def archive(env, *args, input=None, timeout=120):
@@ -41,8 +62,34 @@ def archive(env, *args, input=None, timeout=120):
 
 
 def query(env, sql):
+    """The rows ``sql`` reads from the catalogue of the commands run with ``env``."""
+    if env.get(CATALOGUE):
+        engine = create_engine(env[CATALOGUE], poolclass=NullPool)
+        try:
+            with engine.connect() as connection:
+                return [tuple(row) for row in connection.exec_driver_sql(sql)]
+        finally:
+            engine.dispose()
     with sqlite3.connect(Path(env["ARCHIVE_INSTANCE"]) / "archive.db") as con:
         return con.execute(sql).fetchall()
+
+
+DOWNGRADE = """
+import sys
+from alembic import command
+from archive import create_app, migrate
+from archive.db import db
+with create_app().app_context(), db.engine.begin() as connection:
+    command.downgrade(migrate._config(connection), sys.argv[1])
+"""
+
+
+def downgrade(env, revision: str) -> None:
+    """Take the catalogue of the commands run with ``env`` back to an older schema, as an
+    older version of the archive left it."""
+    done = subprocess.run([sys.executable, "-c", DOWNGRADE, revision], env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
 
 
 def test_init_creates_admin_once_and_is_safe_to_run_again(env):
@@ -67,8 +114,7 @@ def test_commands_on_an_instance_never_initialized_say_run_init(env):
 
 def test_the_worker_refuses_a_database_not_migrated_to_this_version(env):
     assert archive(env, "init").returncode == 0
-    with sqlite3.connect(Path(env["ARCHIVE_INSTANCE"]) / "archive.db") as con:
-        con.execute("update alembic_version set version_num = '0004'")
+    downgrade(env, "0004")
     result = archive(env, "worker", timeout=60)
     assert result.returncode == 1 and "(0004) is not the one this version uses" in result.stderr
     assert archive(env, "init").returncode == 0  # migrates it again

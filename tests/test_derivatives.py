@@ -70,14 +70,14 @@ def test_all_derivatives_deleted_and_regenerated(app, client, runner, catalogue)
     identifiers = catalogue
     before = derivative_files(app)
     roles = sorted(role for _, role in before)
-    assert roles == ["access", "access", "peaks", "peaks", "poster"]
+    assert roles == ["access", "access", "peaks", "peaks", "poster", "small", "small"]
     kept = originals(app)
     urls = [f"/media/{recording}/{role}" for recording, role in before]
     assert all(get(client, url) == 200 for url in urls)
 
     result = runner.invoke(derivatives_command, ["delete", "--all"])
     assert result.exit_code == 0, result.output
-    assert "Deleted 5 derivative file(s) of 2 item(s)" in result.output
+    assert "Deleted 7 derivative file(s) of 2 item(s)" in result.output
     assert derivative_files(app) == {}
     assert not any(os.path.exists(path) for path, _ in before.values())
     assert all(get(client, url) == 404 for url in urls)
@@ -104,12 +104,12 @@ def test_all_derivatives_deleted_and_regenerated(app, client, runner, catalogue)
 def test_regenerate_one_item_through_the_queue(app, client, runner, catalogue):
     identifiers = catalogue
     result = runner.invoke(derivatives_command, ["delete", identifiers[1]])
-    assert result.exit_code == 0 and "Deleted 3 derivative file(s) of 1 item(s)" in result.output
-    assert sorted(role for _, role in derivative_files(app)) == ["access", "peaks"]
+    assert result.exit_code == 0 and "Deleted 4 derivative file(s) of 1 item(s)" in result.output
+    assert sorted(role for _, role in derivative_files(app)) == ["access", "peaks", "small"]
     # The tests' queue runs a job as soon as it is queued, as the worker would later.
     result = runner.invoke(derivatives_command, ["regenerate", identifiers[1]])
     assert result.exit_code == 0 and "Queued 1 job(s)" in result.output
-    assert len(derivative_files(app)) == 5
+    assert len(derivative_files(app)) == 7
 
 
 def test_regenerate_refusals(app, client, runner, catalogue):
@@ -129,4 +129,9 @@ def test_regenerate_refusals(app, client, runner, catalogue):
     assert refused.exit_code == 1 and "reinstate it" in refused.output
     every = runner.invoke(derivatives_command, ["regenerate", "--all", "--wait"])
     assert every.exit_code == 0, every.output  # --all passes over the withdrawn item
-    assert sorted(role for _, role in derivative_files(app)) == ["access", "peaks", "poster"]
+    assert sorted(role for _, role in derivative_files(app)) == [
+        "access",
+        "peaks",
+        "poster",
+        "small",
+    ]

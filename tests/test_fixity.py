@@ -52,3 +52,22 @@ def test_the_worker_schedules_fixity_weekly(app):
     sunday, monday = datetime(2026, 11, 29, 3, 15), datetime(2026, 11, 30, 3, 15)
     assert "fixity_weekly" in [task.name for task in huey.read_periodic(sunday)]
     assert "fixity_weekly" not in [task.name for task in huey.read_periodic(monday)]
+
+
+def test_the_weekly_run_happens_once_however_many_workers_queue_it(app):
+    from archive import locks
+    from archive.db import db
+    from archive.holdings.fixity import fixity_weekly
+    from archive.models import AuditEvent
+
+    def runs():
+        return db.session.query(AuditEvent).filter_by(action="fixity").count()
+
+    with app.app_context():
+        with locks.hold("fixity", timeout=1):  # another host's worker is running it
+            assert fixity_weekly() is False
+        assert runs() == 0
+        assert fixity_weekly() is True  # the first worker to get it runs it
+        assert fixity_weekly() is False  # the next finds it done within hours
+        assert runs() == 1
+        db.session.remove()

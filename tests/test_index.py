@@ -1,6 +1,8 @@
 """The index on disk: update, remove, rebuild and swap, the writer lock across processes.
 
-Plain Python on a temporary folder: no Flask, a real Whoosh index.
+Plain Python on a temporary folder: no Flask, a real Whoosh index. The tests of what every
+backend must do run on PostgreSQL too (``index`` parametrized with tests/search_backends.py);
+its own hazards are in tests/test_index_postgres.py.
 """
 
 import multiprocessing
@@ -16,6 +18,7 @@ import pytest
 from whoosh import index as windex
 
 from indexer import Access, IndexBusy, open_index, rebuild
+from tests.search_backends import BACKENDS, new_index, search_server  # noqa: F401 (a fixture)
 
 NOW = datetime(2025, 1, 1)
 FOLDER = "index-"
@@ -64,9 +67,14 @@ def root(tmp_path):
 
 
 @pytest.fixture
-def index(root):
-    with open_index(root) as index:
+def index(request, root, search_server):  # noqa: F811
+    """A Whoosh index under ``root``, or (parametrized ``indirect``) one of either backend."""
+    backend = getattr(request, "param", "whoosh")
+    with new_index(backend, root.parent, search_server) as index:
         yield index
+
+
+both_backends = pytest.mark.parametrize("index", BACKENDS, indirect=True)
 
 
 def test_open_index_creates_a_live_folder_behind_current(root):
@@ -81,6 +89,7 @@ def test_open_index_creates_a_live_folder_behind_current(root):
         assert again.item_identifiers() == set()
 
 
+@both_backends
 def test_update_replaces_all_documents_of_an_item(index):
     index.update([item("A-1", "كنا في سجن نفحة", "بدأ الإضراب")])
     assert index.doc_count() == 3  # the item and its two segments
@@ -93,6 +102,7 @@ def test_update_replaces_all_documents_of_an_item(index):
     assert [h["start"] for h in hits] == [10.0]  # no duplicate left by the first version
 
 
+@both_backends
 def test_update_removes_items_in_the_same_commit(index):
     index.update([item("A-1", "نفحة"), item("B-2", "نفحة")])
     index.update([item("C-3", "عسقلان")], remove=["A-1", "never-indexed"])
@@ -103,6 +113,7 @@ def test_update_removes_items_in_the_same_commit(index):
     assert index.item_identifiers() == set() and index.doc_count() == 0
 
 
+@both_backends
 def test_an_access_change_is_a_reindex_of_one_item(index):
     index.update([item("A-1", "قال السجان زنبرك"), item("B-2", "زنبرك")])
     assert sorted(found(index, "زنبرك")) == ["A-1", "B-2"]
@@ -120,6 +131,7 @@ def test_an_access_change_is_a_reindex_of_one_item(index):
     ]
 
 
+@both_backends
 def test_an_item_without_segments_is_found_by_its_metadata(index):
     index.update([item("A-1", title="قصيدة الحرية", transcripts=[])])
     result = index.search("الحريه", access=Access.public(NOW))

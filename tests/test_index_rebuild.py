@@ -6,8 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from archive.cli.instance import reindex
+from archive.db import db
 from tests.test_search_api import make
 
 QUERIES = [
@@ -91,8 +93,13 @@ def delete_and_rebuild(app, runner) -> None:
     index_dir = Path(app.config["INDEX"]["DIR"])
     with app.app_context():
         app.extensions.pop("archive.index", None)  # let go of the open index before deleting it
-    shutil.rmtree(index_dir)
-    assert not index_dir.exists()
+    if app.config["SEARCH"]["BACKEND"] == "postgresql":  # the search tables are the index
+        with app.app_context():
+            db.session.execute(text("DELETE FROM search_items"))
+            db.session.commit()
+    else:
+        shutil.rmtree(index_dir)
+        assert not index_dir.exists()
     result = runner.invoke(reindex)
     assert result.exit_code == 0, result.output
     assert "Indexed 6 item(s)" in result.output

@@ -37,6 +37,7 @@ from archive.holdings.ingest import ingest
 from archive.holdings.storage import local
 from archive.models import AccessRequest, Collection, Item, Place, Tag, User, utcnow
 from tests.conftest import PASSWORD
+from tests.databases import own_database
 from tests.test_upload import make_video
 
 # --- the fixtures -----------------------------------------------------------------------------
@@ -241,9 +242,14 @@ def withdraw(item: Item) -> None:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("leaks")
+    with own_database() as database_url:  # on PostgreSQL when the suite runs there
+        yield from _world(tmp_path_factory.mktemp("leaks"), database_url)
+
+
+def _world(tmp, database_url: str):
     app = create_app({"INSTANCE_PATH": str(tmp / "instance"), "TESTING": True,
-                      "SECRET_KEY": "test", "QUEUE": {"IMMEDIATE": True}})  # fmt: skip
+                      "SECRET_KEY": "test", "QUEUE": {"IMMEDIATE": True},
+                      "DATABASE": {"URL": database_url}})  # fmt: skip
     with app.app_context():
         migrate.upgrade()
         create_user("admin@example.org", PASSWORD, "admin")
@@ -304,7 +310,13 @@ def argument_values(app, catalogue: Catalogue, rule) -> dict[str, list[tuple[obj
         "transcript_id": list(catalogue.transcripts.items()) + [(999999, None)],
         "fmt": [("vtt", None), ("txt", None), ("json", None)],
         "recording_id": [(n, k) for k, n in catalogue.recordings.items()] + [(999999, None)],
-        "role": [("access", None), ("poster", None), ("peaks", None), ("original", ORIGINAL)],
+        "role": [
+            ("access", None),
+            ("small", None),
+            ("poster", None),
+            ("peaks", None),
+            ("original", ORIGINAL),
+        ],  # fmt: skip
         "person_id": list(catalogue.people.items()),
         "record_id": list(subjects[kind].items()) if kind in subjects else [],
         "tag_id": list(catalogue.tags.items()),
@@ -313,6 +325,7 @@ def argument_values(app, catalogue: Catalogue, rule) -> dict[str, list[tuple[obj
         "decade": [(d, None) for d in (1940, 1950, 1960, 1970, 1980)],
         "number": [(1, None), (2, None)],  # the numbered files of a large sitemap
         "token_id": [(999999, None)],  # another user's API token, or none
+        "upload_id": [("0" * 32, None)],  # a resumable upload (staff only; none exists)
         "code": [(code, None) for code in ("testimony", "song", "event", "lecture", "interview")],
         "kind": [(k, None) for k in ("people", "tags", "collections", "places")],
         "filename": [
@@ -542,6 +555,9 @@ def test_archivist_sees_every_fixture(world):
                 walk.request("GET", f"/media/{catalogue.recordings[key]}/poster").status_code == 200
             )
             assert (
+                walk.request("GET", f"/media/{catalogue.recordings[key]}/small").status_code == 200
+            )
+            assert (
                 walk.request("GET", f"/media/{catalogue.recordings[key]}/peaks").status_code == 200
             )
     page = walk.request("GET", f"/items/{identifier('WHELD')}").get_data(as_text=True)
@@ -730,11 +746,11 @@ def test_unknown_items_and_hidden_items_answer_alike(world):
             assert page.replace(identifier(key), NOWHERE) == without_tokens(
                 nowhere.get_data(as_text=True)
             )
-            for role in ("access", "poster", "peaks", "original"):
+            for role in ("access", "small", "poster", "peaks", "original"):
                 media = client.get(f"/media/{catalogue.recordings[key]}/{role}")
                 assert media.status_code == 404, (who, key, role)
                 assert client.head(f"/media/{catalogue.recordings[key]}/{role}").status_code == 404
-        for role in ("access", "poster", "peaks", "original"):
+        for role in ("access", "small", "poster", "peaks", "original"):
             gone = client.get(f"/media/{catalogue.recordings['GONE']}/{role}")
             assert gone.status_code in (404, 410), (who, role)
 

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
-
 import pytest
 import redis
 
@@ -15,6 +10,7 @@ from archive.accounts.users import create_user
 from archive.db import db
 from archive.models import LoginAttempt
 from tests.conftest import PASSWORD
+from tests.redis_server import throwaway_redis
 from tests.test_login_limits import (  # noqa: F401 (run again here, on Redis)
     attempt,
     test_a_success_clears_the_account_count,
@@ -22,33 +18,11 @@ from tests.test_login_limits import (  # noqa: F401 (run again here, on Redis)
     test_an_address_waits_after_twenty_failures,
 )
 
-SERVER = shutil.which("redis-server")
-pytestmark = pytest.mark.skipif(
-    SERVER is None, reason="redis-server is not installed (make test installs it)"
-)
-
 
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    folder = tmp_path_factory.mktemp("redis")
-    server = subprocess.Popen(
-        [SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(folder)],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    client = redis.Redis(port=port)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    server.terminate()
-    server.wait(10)
+    with throwaway_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url
 
 
 @pytest.fixture

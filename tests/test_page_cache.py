@@ -102,3 +102,40 @@ def test_each_language_is_kept_apart(app, client):
     assert 'dir="ltr"' in client.get("/items/PC-6").get_data(as_text=True)
     client.set_cookie("lang", "fr")
     assert 'lang="fr"' in client.get("/items/PC-6").get_data(as_text=True)
+
+
+def test_web_hosts_on_one_postgresql_catalogue_see_each_others_changes(tmp_path):
+    """Two web hosts share the catalogue but no folder: the version they compare is the
+    database's own, so a change made through one is seen at once on the other."""
+    from archive import create_app, migrate
+    from tests.conftest import app_config
+    from tests.databases import ON_POSTGRESQL, SETTING, PostgresCopies
+
+    server = SETTING if ON_POSTGRESQL else "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    try:
+        copies = PostgresCopies(server)
+    except RuntimeError as exc:
+        pytest.skip(f"PostgreSQL at {server} does not answer ({exc})")
+    apps = []
+    try:
+        url = copies.url(copies.create())
+        apps = [create_app(app_config(tmp_path / name, url)) for name in ("first", "second")]
+        first, second = apps
+        with first.app_context():
+            migrate.upgrade()
+        make_item(second, "PC-9", "رسالة من نفحة")
+        visitor = first.test_client()
+        assert "رسالة من نفحة" in visitor.get("/items/PC-9").get_data(as_text=True)
+        rename(second, "PC-9", "رسالة من عسقلان")
+        page = visitor.get("/items/PC-9").get_data(as_text=True)
+        assert "رسالة من عسقلان" in page and "رسالة من نفحة" not in page
+        with second.app_context():
+            items.unpublish(items.find_item("PC-9"), user=None)
+            db.session.remove()
+        assert visitor.get("/items/PC-9").status_code == 404
+    finally:
+        for app in apps:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+        copies.drop_all()

@@ -14,6 +14,7 @@ from archive.models import Item
 from tests.test_cli import archive, env, query  # noqa: F401  (env is a fixture)
 
 SHAPE = {"query", "total", "page", "per_page", "suggestion", "results", "facets", "partial"}
+SHAPE |= {"also_searched"}  # what the query also searched (issue 15)
 
 
 def make(identifier, *, title, access="public", status="published", text=(), **fields):

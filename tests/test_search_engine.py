@@ -1,15 +1,17 @@
 """Searching the index: Arabic spellings, the query language, ranking, moments and their marks,
 facets, sorting, pages, "did you mean", and above all who may see what.
 
-One small archive is indexed once for the module (searches do not change it); plain Python on a
-temporary folder, no Flask.
+One small archive is indexed once for the module and backend (searches do not change it): Whoosh
+on a temporary folder and PostgreSQL in a throwaway database (tests/search_backends.py); plain
+Python, no Flask.
 """
 
 from datetime import datetime
 
 import pytest
 
-from indexer import Access, SearchResult, open_index
+from indexer import Access, SearchResult
+from tests.search_backends import BACKENDS, new_index, search_server  # noqa: F401 (a fixture)
 
 NOW = datetime(2025, 1, 1)
 PUBLIC = Access.public(NOW)
@@ -125,9 +127,9 @@ ARCHIVE = [
 HIDDEN = {"S-1", "D-1", "W-1", "E-1", "R-1"}
 
 
-@pytest.fixture(scope="module")
-def index(tmp_path_factory):
-    with open_index(tmp_path_factory.mktemp("search") / "index") as index:
+@pytest.fixture(scope="module", params=BACKENDS)
+def index(request, tmp_path_factory, search_server):  # noqa: F811
+    with new_index(request.param, tmp_path_factory.mktemp("search"), search_server) as index:
         index.update(ARCHIVE)
         yield index
 
@@ -363,7 +365,8 @@ def test_pagination(index):
 def test_result_shape(index):
     data = search(index, "hunger").to_dict()
     assert set(data) == {
-        *("query", "total", "page", "per_page", "suggestion", "results", "facets", "partial")
+        *("query", "total", "page", "per_page", "suggestion", "results", "facets", "partial"),
+        "also_searched",
     }
     (result,) = data["results"]
     assert set(result) == {"identifier", "title", "type", "score", "url", "hits"}

@@ -17,9 +17,10 @@ import pytest
 import indexer.search
 from archive.catalogue import items
 from archive.discovery import limits
-from indexer import Access, open_index
+from indexer import Access
 from indexer import query as query_language
 from indexer.stemming import MAX_WORD
+from tests.search_backends import BACKENDS, new_index, search_server  # noqa: F401 (a fixture)
 from tests.test_search_engine import item
 
 NOW = datetime(2025, 1, 1)
@@ -32,10 +33,9 @@ HOSTILE = (
 )
 
 
-@pytest.fixture(scope="module")
-def index(tmp_path_factory):
-    root = tmp_path_factory.mktemp("limits") / "index"
-    with open_index(root) as ix:
+@pytest.fixture(scope="module", params=BACKENDS)
+def index(request, tmp_path_factory, search_server):  # noqa: F811
+    with new_index(request.param, tmp_path_factory.mktemp("limits"), search_server) as ix:
         ix.update(
             [
                 item("L-1", [(0, 5, "كان الأسرى في سجن نفحة يتعلمون"), (5, 9, "الإضراب عن الطعام")],

@@ -30,3 +30,16 @@ def test_instance_and_config_come_from_the_environment(tmp_path, monkeypatch):
     assert app.config["MEDIA"]["MAX_UPLOAD_BYTES"] == 4 * 1024**3  # default kept
     assert app.instance_path == str(tmp_path / "elsewhere")
     assert app.config["MEDIA"]["ROOT"] == str(tmp_path / "elsewhere" / "media")
+
+
+def test_processes_starting_together_on_a_new_instance_share_one_secret_key(tmp_path):
+    """A web server and its worker may both create the key: neither fails, both agree."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from archive import _secret_key
+
+    instance = tmp_path / "instance"
+    with ThreadPoolExecutor(8) as pool:
+        keys = list(pool.map(lambda _: _secret_key(instance), range(32)))
+    assert len(set(keys)) == 1 and len(keys[0]) == 64
+    assert [p.name for p in instance.iterdir()] == ["secret_key"]

@@ -8,9 +8,10 @@ together is the search index's job.
 from __future__ import annotations
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from archive import audit
-from archive.db import contains, db
+from archive.db import by_code_point, contains, db
 from archive.errors import ArchiveError, NotFound
 from archive.models import (
     Collection,
@@ -84,7 +85,11 @@ def get_person(person_id: int) -> Person:
 
 def people_page(page: int, per_page: int = 50):
     """One page of the people who were not merged into another record, by name."""
-    query = select(Person).where(Person.merged_into_id.is_(None)).order_by(Person.name)
+    query = (
+        select(Person)
+        .where(Person.merged_into_id.is_(None))
+        .order_by(by_code_point(Person.name), Person.id)
+    )
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
@@ -103,7 +108,7 @@ def tags_with_counts() -> tuple[list[Tag], dict[int, int]]:
             select(item_tags.c.tag_id, func.count()).group_by(item_tags.c.tag_id)
         ).all()
     )
-    return list(db.session.scalars(select(Tag).order_by(Tag.label))), counts
+    return list(db.session.scalars(select(Tag).order_by(by_code_point(Tag.label)))), counts
 
 
 def get_tag(tag_id: int) -> Tag:
@@ -118,7 +123,7 @@ def tag_labelled(label: str) -> Tag | None:
 
 
 def all_collections() -> list[Collection]:
-    return list(db.session.scalars(select(Collection).order_by(Collection.title)))
+    return list(db.session.scalars(select(Collection).order_by(by_code_point(Collection.title))))
 
 
 def get_collection(collection_id: int) -> Collection:
@@ -234,10 +239,18 @@ def _named(model, column, value: str, what: str):
     if not value:
         raise ArchiveError(f"A {what} needs a name.")
     record = db.session.scalar(select(model).where(column == value))
-    if record is None:
-        record = model(**{column.key: value})
-        db.session.add(record)
-        db.session.flush()
+    if record is not None:
+        return record
+    # Another host may make the same record at the same moment: the unique
+    # constraint decides, and the loser takes the winner's record.
+    try:
+        with db.session.begin_nested():
+            record = model(**{column.key: value})
+            db.session.add(record)
+    except IntegrityError:
+        record = db.session.scalar(select(model).where(column == value))
+        if record is None:
+            raise
     return record
 
 
@@ -255,9 +268,9 @@ def suggest_tags(prefix: str, limit: int = 10) -> list[Tag]:
         db.session.scalars(
             select(Tag)
             .where(
-                or_(Tag.label.like(pattern, escape="\\"), Tag.label_en.ilike(pattern, escape="\\"))
+                or_(Tag.label.ilike(pattern, escape="\\"), Tag.label_en.ilike(pattern, escape="\\"))
             )
-            .order_by(func.length(Tag.label), Tag.label)
+            .order_by(func.length(Tag.label), by_code_point(Tag.label))
             .limit(limit)
         )
     )
@@ -265,7 +278,8 @@ def suggest_tags(prefix: str, limit: int = 10) -> list[Tag]:
 
 def suggest(kind: str, text: str, limit: int = 10) -> list[str]:
     """Names to offer as an archivist types: people (by any of their names), tags,
-    collections or places containing ``text``; NotFound for another ``kind``."""
+    collections or places containing ``text`` whatever its case, in code point order (tags
+    shortest first); NotFound for another ``kind``."""
     text = clean(text)
     if not text:
         return []
@@ -279,12 +293,13 @@ def suggest(kind: str, text: str, limit: int = 10) -> list[str]:
             .where(
                 Person.merged_into_id.is_(None),
                 or_(
-                    Person.name.like(like, escape="\\"),
+                    Person.name.ilike(like, escape="\\"),
                     Person.name_latin.ilike(like, escape="\\"),
                     PersonName.name.ilike(like, escape="\\"),
                 ),
             )
-            .distinct()
+            .group_by(Person.name)
+            .order_by(by_code_point(Person.name))
             .limit(limit)
         )
         return [name for (name,) in rows]
@@ -292,12 +307,27 @@ def suggest(kind: str, text: str, limit: int = 10) -> list[str]:
     if column is None:
         raise NotFound(f"No suggestions for {kind}.")
     return list(
-        db.session.scalars(select(column).where(column.like(like, escape="\\")).limit(limit))
+        db.session.scalars(
+            select(column)
+            .where(column.ilike(like, escape="\\"))
+            .order_by(by_code_point(column))
+            .limit(limit)
+        )
     )
 
 
 @operation
-def update_tag(tag: Tag, label: str, label_en: str, *, user: User | None) -> Tag:
+def update_tag(
+    tag: Tag,
+    label: str,
+    label_en: str,
+    *,
+    user: User | None,
+    label_fr: str | None = None,
+    synonyms: str | None = None,
+) -> Tag:
+    """Relabel ``tag``; ``label_fr`` and ``synonyms`` (one per line) stay as they are when
+    not given. Labels and synonyms are what the search's thesaurus knows of the tag."""
     label = clean(label)
     if not label:
         raise ArchiveError("A tag needs an Arabic label.")
@@ -305,7 +335,13 @@ def update_tag(tag: Tag, label: str, label_en: str, *, user: User | None) -> Tag
     if other is not None:
         raise ArchiveError(f"The tag «{label}» already exists: merge the two instead.")
     tag.label, tag.label_en = label, clean(label_en)
-    audit.record(user, "tag", None, tag=tag.id, label=label, label_en=tag.label_en)
+    if label_fr is not None:
+        tag.label_fr = clean(label_fr)
+    if synonyms is not None:
+        lines = (clean(line) for line in synonyms.splitlines())
+        tag.synonyms = "\n".join(dict.fromkeys(line for line in lines if line))
+    audit.record(user, "tag", None, tag=tag.id, label=label, label_en=tag.label_en,
+                 label_fr=tag.label_fr, synonyms=tag.synonym_list)  # fmt: skip
     _reindex_tagged(tag)
     return tag
 
@@ -326,6 +362,13 @@ def merge_tags(survivor: Tag, other: Tag, *, user: User | None) -> Tag:
     db.session.execute(item_tags.delete().where(item_tags.c.tag_id == other.id))
     if not survivor.label_en and other.label_en:
         survivor.label_en = other.label_en
+    if not survivor.label_fr and other.label_fr:
+        survivor.label_fr = other.label_fr
+    # the merged tag's labels become synonyms of the survivor: a query for them still finds it
+    kept = [*survivor.synonym_list, other.label, *other.synonym_list]
+    kept += [other.label_en, other.label_fr]
+    labels = {survivor.label, survivor.label_en, survivor.label_fr, ""}
+    survivor.synonyms = "\n".join(dict.fromkeys(s for s in kept if s not in labels))
     audit.record(user, "merge-tags", None, survivor=survivor.id, merged=other.label)
     db.session.delete(other)
     db.session.flush()

@@ -15,7 +15,7 @@ from archive import audit
 from archive.db import db
 from archive.errors import ArchiveError
 from archive.holdings import derivatives, jobs
-from archive.holdings.storage import absolute, derivatives_dir
+from archive.holdings.storage import derivatives_dir
 from archive.models import IndexOutbox, Item, MediaFile, User, utcnow
 from archive.uow import current, operation
 
@@ -70,12 +70,12 @@ def delete(item: Item, *, user: User | None, confirm: str) -> dict:
     recording_ids = [r.id for r in item.recordings]
     stored = [f for r in item.recordings for f in r.files]
     shared = _shared_relpaths(stored, recording_ids)
-    paths = [absolute(f.relpath) for f in stored if f.relpath not in shared]
+    relpaths = [f.relpath for f in stored if f.relpath not in shared]
     counts = {
         "item_id": item.id,
         "identifier": item.identifier,
         "recordings": len(recording_ids),
-        "files": len(paths),
+        "files": len(relpaths),
         "transcripts": len(item.transcripts),
         "kept_shared": sorted(shared),
     }
@@ -86,7 +86,8 @@ def delete(item: Item, *, user: User | None, confirm: str) -> dict:
         recording.superseded_by_id = None  # the recordings refer to each other
     db.session.flush()
     db.session.delete(item)
-    current().remove_after_commit(paths, [derivatives_dir(r) for r in recording_ids])
+    current().remove_stored_after_commit(relpaths)
+    current().remove_after_commit([], [derivatives_dir(r) for r in recording_ids])
     return counts
 
 

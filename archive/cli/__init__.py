@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 from flask.cli import FlaskGroup, ScriptInfo
 
@@ -14,17 +16,21 @@ def _create_app(*_args):
     return create_app()
 
 
+#: A table or column the schema lacks, as SQLite and as PostgreSQL say it.
+MISSING_SCHEMA = re.compile(r"no such (table|column)|(relation|column) \S+ does not exist")
+
+
 class ArchiveGroup(FlaskGroup):
     """Commands run on a database ``archive init`` has not made (or not migrated) end with
     that advice instead of a traceback."""
 
     def invoke(self, ctx):
-        from sqlalchemy.exc import OperationalError
+        from sqlalchemy.exc import OperationalError, ProgrammingError
 
         try:
             return super().invoke(ctx)
-        except OperationalError as exc:
-            if "no such table" not in str(exc) and "no such column" not in str(exc):
+        except (OperationalError, ProgrammingError) as exc:
+            if not MISSING_SCHEMA.search(str(exc)):
                 raise
             with ctx.ensure_object(ScriptInfo).load_app().app_context():
                 problem = not_ready()
@@ -41,9 +47,9 @@ def main():
 
 
 def _add_commands() -> None:
-    from archive.cli import instance, lifecycle, preservation, records
+    from archive.cli import batch, instance, lifecycle, migration, preservation, records
 
-    for module in (instance, records, lifecycle, preservation):
+    for module in (instance, records, lifecycle, preservation, migration, batch):
         for command in module.COMMANDS:
             main.add_command(command)
 

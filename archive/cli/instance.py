@@ -15,31 +15,46 @@ from archive.cli.common import fail, require_ready
 from archive.errors import ArchiveError
 
 
+def require_search_backend() -> None:
+    """Refuse to start when ``[SEARCH] BACKEND`` cannot run on this catalogue."""
+    from archive.discovery import indexing
+
+    problem = indexing.backend_problem()
+    if problem:
+        fail(problem)
+
+
 @click.command()
 @with_appcontext
 def init():
     """Create or migrate the database, the index and the media folders (safe to run again)."""
-    import indexer
     from archive import migrate
     from archive.accounts.users import ensure_admin
     from archive.discovery import indexing
     from archive.holdings import storage
+    from media.errors import MediaError
 
+    problem = indexing.backend_problem()
+    if problem:
+        fail(problem)
     instance = Path(current_app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
-    for folder in (
-        storage.originals_root(),
-        storage.uploads_dir(),
-        storage.media_root() / "derivatives",
-    ):
-        folder.mkdir(parents=True, exist_ok=True)
+    storage.uploads_dir().mkdir(parents=True, exist_ok=True)
+    if storage.store().local_root is not None:
+        for folder in (storage.originals_root(), storage.media_root() / "derivatives"):
+            folder.mkdir(parents=True, exist_ok=True)
+    else:
+        try:  # the bucket is there and these credentials may list it
+            next(storage.store().relpaths("originals/"), None)
+        except MediaError as exc:
+            fail(f"The media store {current_app.config['STORAGE']['URL']} is not usable: {exc}")
     Path(current_app.config["INDEX"]["DIR"]).mkdir(parents=True, exist_ok=True)
     migrate.upgrade()
     try:
         admin, password = ensure_admin()
     except ArchiveError as exc:
         fail(f"Cannot create the first admin: {exc}")
-    if indexer.outdated(indexing.index_root()):
+    if indexing.index_outdated():
         click.echo("The search index was written by an older version: rebuilding it…")
         indexing.reindex()
     click.echo(f"Archive ready in {instance}")
@@ -51,13 +66,19 @@ def init():
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    help="Serve the web app alone: `archive worker` runs the jobs (on this or another host).",
+)
 @with_appcontext
-def serve(host: str, port: int):
+def serve(host: str, port: int, no_worker: bool):
     """Serve the web app and run the background worker, until Ctrl-C."""
     from archive.cli.supervisor import serve as run
 
     require_ready()
-    sys.exit(run(host, port, current_app.config["SERVER"]))
+    require_search_backend()
+    sys.exit(run(host, port, current_app.config["SERVER"], worker=not no_worker))
 
 
 @click.command()
@@ -68,6 +89,7 @@ def worker():
     from archive.holdings.queue import huey
 
     require_ready()
+    require_search_backend()
     requeued = recover()  # jobs a worker killed half-way left behind (then every minute)
     if requeued:
         click.echo(f"Queued again {len(requeued)} unfinished job(s): {requeued}", err=True)
@@ -117,6 +139,8 @@ def search(query: str, as_json: bool, limit: int, page: int, as_email: str | Non
         return
     if result["suggestion"]:
         click.echo(f"Did you mean: {result['suggestion']}")
+    for entry in result.get("also_searched", []):
+        click.echo(f"Also searched for {entry['words']}: {', '.join(entry['forms'])}")
     click.echo(f"{result['total']} item(s)")
     for entry in result["results"]:
         click.echo(f"{entry['identifier']}  {entry['title']}  ({entry['type']})")

@@ -103,8 +103,9 @@ def _items_named(identifiers: tuple[str, ...], every: bool):
 @click.argument("identifiers", nargs=-1)
 @click.option("--all", "every", is_flag=True, help="Every item with a recording.")
 @click.option("--wait", is_flag=True, help="Run the jobs now, in this process.")
+@click.option("--small", "small_only", is_flag=True, help="Only make the missing small renditions.")
 @with_appcontext
-def derivatives_regenerate(identifiers: tuple[str, ...], every: bool, wait: bool):
+def derivatives_regenerate(identifiers: tuple[str, ...], every: bool, wait: bool, small_only):
     """Make the derivatives again from the originals (queued, or here with --wait)."""
     from archive.holdings.derivatives import regenerate
 
@@ -113,7 +114,7 @@ def derivatives_regenerate(identifiers: tuple[str, ...], every: bool, wait: bool
         chosen = [item for item in chosen if item.status != "withdrawn"]
     try:
         with unit_of_work(queue_jobs=not wait):  # --wait runs the jobs here
-            done = regenerate(chosen, user=None)
+            done = regenerate(chosen, user=None, small_only=small_only)
     except ArchiveError as exc:
         fail(str(exc))
     _report(done, wait)

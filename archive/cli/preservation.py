@@ -83,13 +83,13 @@ def _chosen(identifiers, collection, every):
     from sqlalchemy import select
 
     from archive.catalogue import items
-    from archive.db import db
+    from archive.db import by_code_point, db
     from archive.models import Collection, Item, item_collections
 
     if sum(bool(x) for x in (identifiers, collection, every)) != 1:
         fail("Name the items, or give --collection or --all (one of them).")
     if every:
-        return list(db.session.scalars(select(Item).order_by(Item.identifier)))
+        return list(db.session.scalars(select(Item).order_by(by_code_point(Item.identifier))))
     if collection:
         found = db.session.scalar(select(Collection).where(Collection.title == collection))
         if found is None and collection.isdigit():
@@ -101,7 +101,7 @@ def _chosen(identifiers, collection, every):
                 select(Item)
                 .join(item_collections, item_collections.c.item_id == Item.id)
                 .where(item_collections.c.collection_id == found.id)
-                .order_by(Item.identifier)
+                .order_by(by_code_point(Item.identifier))
             )
         )
         if not members:

@@ -248,11 +248,16 @@ def jobs_retry(job_id: int, wait: bool):
 )
 @with_appcontext
 def import_(csv_file: Path, media_dir: Path | None):
-    """Create or update items from a CSV file, all or nothing (see docs/csv.md)."""
+    """Create or update items from a CSV file, all or nothing (see docs/csv.md).
+
+    The file is read as a stream, twice (checked, then written); the progress goes to stderr:
+    bars on a terminal, else a line now and then."""
+    from archive.cli.progress import Stages
     from archive.exchange.csv_io import import_csv
 
     try:
-        report = import_csv(csv_file, media_dir=media_dir)
+        with Stages(csv_file.name) as progress:
+            report = import_csv(csv_file, media_dir=media_dir, progress=progress)
     except ArchiveError as exc:
         lines = str(exc).splitlines()
         for line in lines[1:]:

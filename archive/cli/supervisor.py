@@ -3,6 +3,8 @@
 Huey's consumer installs signal handlers, so it cannot live in a thread of the
 web process; gunicorn's workers each would start one.  The supervisor passes
 Ctrl-C / SIGTERM on to both children and stops the other when one dies.
+``archive serve --no-worker`` starts the web server alone, for web hosts whose jobs
+run in ``archive worker`` elsewhere (sharing the queue of ``[QUEUE] URL``).
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import sys
 import time
 
 
-def commands(host: str, port: int, server: dict) -> dict[str, list[str]]:
-    """The command lines of the web server (gunicorn) and of the worker."""
+def commands(host: str, port: int, server: dict, worker: bool = True) -> dict[str, list[str]]:
+    """The command lines of the web server (gunicorn) and, unless ``worker`` is false (a web
+    host whose jobs run on other hosts), of the worker."""
     python = sys.executable
-    return {
+    children = {
         "web": [
             python, "-m", "gunicorn",
             "--bind", f"{host}:{port}",
@@ -33,14 +36,19 @@ def commands(host: str, port: int, server: dict) -> dict[str, list[str]]:
             "--forwarded-allow-ips", "",
             "archive.wsgi:app",
         ],
-        "worker": [python, "-m", "archive", "worker"],
     }  # fmt: skip
+    if worker:
+        children["worker"] = [python, "-m", "archive", "worker"]
+    return children
 
 
-def serve(host: str, port: int, server: dict) -> int:
-    """Run both children until a signal or until one of them exits; return an exit code."""
-    children = {name: subprocess.Popen(cmd) for name, cmd in commands(host, port, server).items()}
-    print(f"Serving the archive at http://{host}:{port}/ (Ctrl-C stops it)", flush=True)
+def serve(host: str, port: int, server: dict, worker: bool = True) -> int:
+    """Run the children until a signal or until one of them exits; return an exit code."""
+    children = {
+        name: subprocess.Popen(cmd) for name, cmd in commands(host, port, server, worker).items()
+    }
+    jobs = "" if worker else "; its jobs run in `archive worker`, here or on another host"
+    print(f"Serving the archive at http://{host}:{port}/ (Ctrl-C stops it){jobs}", flush=True)
     stopping = []
 
     def stop(signum, _frame):

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, case, distinct, func, select
 
 from archive.access.rules import visible_filter
 from archive.catalogue import authority
-from archive.db import db
+from archive.db import by_code_point, db
 from archive.errors import NotFound
 from archive.models import (
     CREDIT_ROLES,
@@ -134,7 +134,9 @@ def subjects(kind: str, user: User | None, *, lang: str, page: int, per_page: in
     if lang != "ar":
         label = func.lower(func.coalesce(func.nullif(subject.label_en, ""), subject.label))
     query = (
-        select(subject.model).where(subject.model.id.in_(linked)).order_by(label, subject.model.id)
+        select(subject.model)
+        .where(subject.model.id.in_(linked))
+        .order_by(by_code_point(label), subject.model.id)
     )
     listing = db.paginate(query, page=page, per_page=per_page, error_out=False)
     counts = subject_counts(kind, user, ids=[record.id for record in listing.items])

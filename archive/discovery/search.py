@@ -18,6 +18,7 @@ import indexer
 from archive.access.rules import granted_identifiers, levels_for, visible_filter
 from archive.db import db
 from archive.discovery.indexing import identifiers_of_deleted, open_index
+from archive.discovery.vocabulary import thesaurus
 from archive.models import IndexOutbox, Item, User, utcnow
 
 FACETS, SORTS, MAX_PER_PAGE = indexer.FACETS, indexer.SORTS, indexer.MAX_PER_PAGE
@@ -52,6 +53,7 @@ def search(
         sort=sort,
         filters={k: v for k, v in filters.items() if v},
         budget=float(current_app.config["SEARCH"]["TIME_BUDGET"] or 0) or None,
+        thesaurus=thesaurus(),
     )
     if access.levels is None:  # staff see everything: nothing the index says can leak
         return open_index().search(query or "", access=access, **options).to_dict()

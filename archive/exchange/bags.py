@@ -37,7 +37,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from lxml import etree
 from sqlalchemy import select
@@ -111,7 +111,7 @@ def _write_into(bag: Path, item: Item, *, url: Url, organization: str, base_url:
         if original is None:
             continue
         name = f"originals/{number:02d}-{_safe_name(recording.original_filename, original.relpath)}"
-        digests, size = _copy(storage.absolute(original.relpath), data / name)
+        digests, size = _copy(original.relpath, data / name)
         if digests["sha256"] != original.sha256:
             raise BagError(
                 f"{item.identifier}: the stored original {original.relpath} no longer matches "
@@ -236,21 +236,26 @@ def _audit(item: Item) -> list[dict[str, Any]]:
     ]
 
 
-def _copy(source: Path, target: Path) -> tuple[dict[str, str], int]:
-    """Copy ``source`` to ``target`` a chunk at a time, hashing as it goes."""
+def _copy(relpath: str, target: Path) -> tuple[dict[str, str], int]:
+    """Copy the stored file ``relpath`` (from the media folder or the bucket) to ``target`` a
+    chunk at a time, hashing as it goes."""
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return _hashed(source, ALGORITHMS, copy_to=target)
+        with storage.store().open(relpath) as source:
+            return _hashed(source, ALGORITHMS, copy_to=target)
     except FileNotFoundError as exc:
-        raise BagError(f"The stored original {source} is missing; restore it first.") from exc
+        raise BagError(f"The stored original {relpath} is missing; restore it first.") from exc
 
 
-def _hashed(path: Path, algorithms, *, copy_to: Path | None = None) -> tuple[dict[str, str], int]:
-    """The digests of ``path`` by each of ``algorithms`` and its size, read a chunk at a time
-    (and written to ``copy_to`` on the way, when given)."""
+def _hashed(
+    source: Path | BinaryIO, algorithms, *, copy_to: Path | None = None
+) -> tuple[dict[str, str], int]:
+    """The digests of ``source`` (a path or a stream) by each of ``algorithms`` and its size,
+    read a chunk at a time (and written to ``copy_to`` on the way, when given)."""
     hashes = {algorithm: hashlib.new(algorithm) for algorithm in algorithms}
     size = 0
-    with path.open("rb") as read, copy_to.open("wb") if copy_to else nullcontext() as out:
+    opened = source.open("rb") if isinstance(source, Path) else nullcontext(source)
+    with opened as read, copy_to.open("wb") if copy_to else nullcontext() as out:
         while chunk := read.read(CHUNK):
             for digest in hashes.values():
                 digest.update(chunk)

@@ -1,18 +1,33 @@
 """Bulk import and export of the catalogue as CSV: one row per item (see docs/csv.md).
 
-An import is checked whole before anything is written, then applied in one
-transaction through the same operations the item pages use (describe, attach,
-ingest), committed once; the media jobs are queued after the commit.  Any bad
-row refuses the whole file, and the catalogue and the media store stay as they
-were.
+An import reads the file twice, as a stream, so that its memory does not grow with the file:
+
+1. every row is checked against the catalogue, writing nothing; any bad row refuses the
+   whole file, with every reason found (the transcript files are parsed, the media files
+   hashed, and only the hashes kept);
+2. the rows are applied through the same operations the item pages use (describe, attach,
+   ingest), a batch at a time (flushed, then let go), all in **one** transaction committed
+   once at the end; the search index is brought up to date and the media jobs are queued
+   after the commit.
+
+One transaction rather than a commit per batch: a failure while writing (a media file
+ffprobe refuses, a crash, a full disk) leaves the catalogue and the media store as they were,
+which batches committed one by one could not promise; the cost is that other writers wait
+for the import's commit on SQLite. Memory stays bounded because a batch's objects are let go
+once flushed and transcript segments are inserted as rows, never held as objects.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import shutil
 import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from itertools import islice
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
@@ -24,12 +39,14 @@ from archive.access import consent
 from archive.catalogue import authority, items, transcripts
 from archive.catalogue.transcript_formats import ParsedSegment, to_text, to_webvtt
 from archive.db import db
+from archive.discovery import indexing
 from archive.errors import ArchiveError
 from archive.holdings import storage
 from archive.holdings.ingest import holder, ingest
 from archive.models import (
     Credit,
     Item,
+    Segment,
     User,
 )
 from archive.uow import operation
@@ -56,10 +73,15 @@ TRANSCRIPT_SUFFIXES = (".vtt", ".srt", ".txt")
 SEPARATOR = "|"
 TRIM = " \t\n\r\f\v"  # what transcript_formats trims: a no-break space or bidi mark stays
 MAX_REPORTED = 20
-LOOKUP_BATCH = 500
+BATCH = 100  # rows read, looked up, written and let go at a time (memory against round trips)
+SPOOL_BYTES = 8 * 2**20  # an upload that cannot seek is kept in memory up to this, then on disk
 #: A cell starting with one of these is a formula to a spreadsheet (OWASP, CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"  # what a spreadsheet shows a cell as text after, and what the export adds
+
+#: ``progress(stage, done, total)``: "checking" counts bytes of the file read, "writing" and
+#: "indexing" count items (see archive/cli/progress.py).
+Progress = Callable[[str, int, int], None]
 
 
 class ImportError_(ArchiveError):
@@ -103,19 +125,37 @@ class _Row:
     upload: storage.Upload | None = None
 
 
+@dataclass
+class _Checked:
+    """What the checking pass keeps for the writing pass: little, whatever the file's size."""
+
+    base_dir: Path | None
+    media_dir: Path | None
+    rows: int = 0
+    uploads: dict[int, storage.Upload] = field(default_factory=dict)  # line -> media to ingest
+
+
 # --- import -------------------------------------------------------------------------
 
 
 def import_csv(
-    path: Path, *, media_dir: Path | None = None, user: User | None = None
+    path: Path,
+    *,
+    media_dir: Path | None = None,
+    user: User | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Import a CSV file; transcript paths are relative to its folder."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        source = path.open("rb")  # closed below, after both passes
     except OSError as exc:
         raise ArchiveError(f"{path}: cannot read the file ({exc.strerror}).") from None
-    return _import(data, filename=path.name, base_dir=path.parent, media_dir=media_dir, user=user)
+    with source:
+        return _import(
+            source, filename=path.name, base_dir=path.parent, media_dir=media_dir, user=user,
+            progress=progress,
+        )  # fmt: skip
 
 
 def import_csv_stream(
@@ -125,60 +165,111 @@ def import_csv_stream(
     base_dir: Path | None = None,
     media_dir: Path | None = None,
     user: User | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
-    """Import CSV bytes (the web form); without ``base_dir`` transcripts must be inline text."""
-    data = stream if isinstance(stream, bytes) else stream.read()
-    return _import(data, filename=filename, base_dir=base_dir, media_dir=media_dir, user=user)
+    """Import CSV bytes or a binary stream (the web form); without ``base_dir`` transcripts
+    must be inline text. A stream that cannot seek is spooled first: it is read twice."""
+    if isinstance(stream, bytes):
+        stream = io.BytesIO(stream)
+    options = dict(filename=filename, base_dir=base_dir, media_dir=media_dir, user=user)
+    if stream.seekable():
+        return _import(stream, **options, progress=progress)
+    with tempfile.SpooledTemporaryFile(SPOOL_BYTES) as spooled:
+        shutil.copyfileobj(stream, spooled)
+        spooled.seek(0)
+        return _import(spooled, **options, progress=progress)
 
 
 def _import(
-    data: bytes, *, filename: str, base_dir: Path | None, media_dir: Path | None, user
+    source: BinaryIO,
+    *,
+    filename: str,
+    base_dir: Path | None,
+    media_dir: Path | None,
+    user,
+    progress: Progress | None,
 ) -> ImportReport:
     if media_dir is not None and not Path(media_dir).is_dir():
         raise ArchiveError(f"{media_dir}: no such media folder.")
-    header, rows = _read(data)
-    planned = _check(header, rows, base_dir=base_dir, media_dir=media_dir)
-    return _apply(planned, filename=filename, user=user)
+    progress = progress or _unreported
+    start = source.tell()
+    checked = _check(source, _Checked(base_dir, media_dir), progress=progress)
+    source.seek(start)
+    with indexing.reporting(lambda done, total: progress("indexing", done, total)):
+        return _apply(source, checked, filename=filename, user=user, progress=progress)
 
 
-def _read(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """The header and the rows (with the line each starts on), or every structural error."""
+def _unreported(stage: str, done: int, total: int) -> None:
+    """No one is watching (a test, the web form)."""
+
+
+@contextmanager
+def _text(source: BinaryIO) -> Iterator[io.TextIOWrapper]:
+    """``source`` read as UTF-8 text (a byte-order mark skipped); the stream stays open."""
+    text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ImportError_([f"line {line}: the file is not UTF-8 text."]) from None
-    _allow_long_cells()
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = [name.strip() for name in next(reader)]
-    except StopIteration:
-        raise ImportError_(["line 1: the file is empty: it needs a header row."]) from None
-    except csv.Error as exc:
-        raise ImportError_([f"line 1: {exc}"]) from None
-    _check_header(header)
-    rows, errors = [], []
-    while True:
-        line = reader.line_num + 1
+        yield text
+    finally:
+        text.detach()  # closing the wrapper would close the caller's stream
+
+
+class _Rows:
+    """The rows of a CSV text stream, each with the line it starts on, as they are read.
+
+    The header is checked at once; a row that breaks the file's structure (a quote never
+    closed, too many cells) is kept in ``errors`` rather than yielded.
+    """
+
+    def __init__(self, text: io.TextIOWrapper):
+        _allow_long_cells()
+        self.reader = csv.reader(text, strict=True)
+        self.errors: list[str] = []
         try:
-            cells = next(reader)
+            self.header = [name.strip() for name in next(self.reader)]
         except StopIteration:
-            break
+            raise ImportError_(["line 1: the file is empty: it needs a header row."]) from None
         except csv.Error as exc:
-            errors.append(f"line {line}: {_explain(exc)}")
-            break
-        if not any(cell.strip() for cell in cells):
-            continue  # a blank line
-        if len(cells) != len(header):
-            errors.append(
-                f"line {line}: {len(cells)} cells, but the header names {len(header)} columns."
-            )
-            continue
-        cells = [unquote_formula(cell) for cell in cells]
-        rows.append((line, dict(zip(header, cells, strict=True))))
-    if errors:
-        raise ImportError_(errors)
-    return header, rows
+            raise ImportError_([f"line 1: {exc}"]) from None
+        _check_header(self.header)
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        width = len(self.header)
+        while True:
+            line = self.reader.line_num + 1
+            try:
+                cells = next(self.reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                self.errors.append(f"line {line}: {_explain(exc)}")
+                return
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank line
+            if len(cells) != width:
+                self.errors.append(
+                    f"line {line}: {len(cells)} cells, but the header names {width} columns."
+                )
+                continue
+            cells = [unquote_formula(cell) for cell in cells]
+            yield line, dict(zip(self.header, cells, strict=True))
+
+
+def _batches(rows: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _undecodable_line(source: BinaryIO, start: int) -> int:
+    """The first line of the file that is not UTF-8 (each line decodes alone in UTF-8)."""
+    source.seek(start)
+    number = 1
+    for number, raw in enumerate(source, start=1):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return number
+    return number
 
 
 def quote_formula(cell: str) -> str:
@@ -240,63 +331,75 @@ def _check_header(header: list[str]) -> None:
         raise ImportError_([f"line 1: {'; '.join(problems)}."])
 
 
-def _check(
-    header: list[str],
-    rows: list[tuple[int, dict[str, str]]],
-    *,
-    base_dir: Path | None,
-    media_dir: Path | None,
-) -> list[_Row]:
-    """Check every row against the catalogue, writing nothing; every bad row is reported."""
-    existing = _existing_items({cells["identifier"].strip() for _, cells in rows})
+def _check(source: BinaryIO, checked: _Checked, *, progress: Progress) -> _Checked:
+    """Read the file through, checking every row against the catalogue and writing nothing;
+    every bad row is reported. Only the rows' count and the media files' hashes are kept."""
+    start = source.tell()
+    size = source.seek(0, io.SEEK_END) - start
+    source.seek(start)
     seen: dict[str, int] = {}  # identifier -> line
     media_seen: dict[str, int] = {}  # sha256 -> line
-    planned, errors = [], []
-    for line, cells in rows:
-        try:
-            row = _check_row(line, cells, existing, base_dir=base_dir, media_dir=media_dir)
-            if row.identifier in seen:
-                raise ArchiveError(
-                    f"identifier {row.identifier} is already on line {seen[row.identifier]}."
-                )
-            seen[row.identifier] = line
-            if row.upload is not None:
-                if row.upload.sha256 in media_seen:
-                    raise ArchiveError(
-                        f"media {cells['media'].strip()}: the same file as on line "
-                        f"{media_seen[row.upload.sha256]}."
-                    )
-                media_seen[row.upload.sha256] = line
-            planned.append(row)
-        except ArchiveError as exc:
-            errors.append(f"line {line}: {exc}")
-    if errors:
-        raise ImportError_(errors)
-    return planned
+    errors: list[str] = []
+    try:
+        with _text(source) as text:
+            rows = _Rows(text)
+            for batch in _batches(rows, BATCH):
+                existing = _existing_items(batch)
+                for line, cells in batch:
+                    try:
+                        row = _check_row(line, cells, existing, checked)
+                        _check_repeats(row, cells, seen, media_seen)
+                    except ArchiveError as exc:
+                        errors.append(f"line {line}: {exc}")
+                        continue
+                    checked.rows += 1
+                    if row.upload is not None:
+                        checked.uploads[line] = row.upload
+                progress("checking", min(source.tell() - start, size), size)
+    except UnicodeDecodeError:
+        line = _undecodable_line(source, start)
+        raise ImportError_([f"line {line}: the file is not UTF-8 text."]) from None
+    if rows.errors or errors:
+        raise ImportError_(rows.errors or errors)  # a broken file says only what broke it
+    progress("checking", size, size)
+    return checked
 
 
-def _existing_items(identifiers: set[str]) -> dict[str, Item]:
-    """The items these identifiers name, with their links loaded in a few queries."""
-    found: dict[str, Item] = {}
-    wanted = sorted(i for i in identifiers if i)
-    for start in range(0, len(wanted), LOOKUP_BATCH):
-        query = (
-            select(Item)
-            .where(Item.identifier.in_(wanted[start : start + LOOKUP_BATCH]))
-            .options(*_with_links())
+def _check_repeats(row: _Row, cells: dict, seen: dict, media_seen: dict) -> None:
+    """The same identifier, or the same media file, twice in one file."""
+    if row.identifier in seen:
+        raise ArchiveError(
+            f"identifier {row.identifier} is already on line {seen[row.identifier]}."
         )
-        found.update((item.identifier, item) for item in db.session.scalars(query))
-    return found
+    seen[row.identifier] = row.line
+    if row.upload is not None:
+        if row.upload.sha256 in media_seen:
+            raise ArchiveError(
+                f"media {cells['media'].strip()}: the same file as on line "
+                f"{media_seen[row.upload.sha256]}."
+            )
+        media_seen[row.upload.sha256] = row.line
+
+
+def _existing_items(rows: list[tuple[int, dict[str, str]]]) -> dict[str, Item]:
+    """The items these rows name, with their links loaded in a few queries."""
+    wanted = sorted({cells["identifier"].strip() for _, cells in rows} - {""})
+    if not wanted:
+        return {}
+    query = select(Item).where(Item.identifier.in_(wanted)).options(*_with_links())
+    return {item.identifier: item for item in db.session.scalars(query)}
 
 
 def _check_row(
     line: int,
     cells: dict[str, str],
     existing: dict[str, Item],
+    checked: _Checked,
     *,
-    base_dir: Path | None,
-    media_dir: Path | None,
+    writing: bool = False,
 ) -> _Row:
+    """What the row asks for, or ArchiveError; ``writing``: the file was checked, and the
+    media files found then are taken as they were (not hashed again)."""
     identifier = cells["identifier"].strip()
     if not identifier:
         raise ArchiveError("the identifier is empty.")
@@ -320,9 +423,11 @@ def _check_row(
     if "status" in cells:
         row.status = _status(cells["status"], item)
     if cells.get("transcript", "").strip():
-        row.transcript = _transcript(cells, row, base_dir)
-    if cells.get("media", "").strip():
-        row.upload = _media(cells["media"].strip(), item, media_dir)
+        row.transcript = _transcript(cells, row, checked.base_dir)
+    if writing:
+        row.upload = checked.uploads.get(line)
+    elif cells.get("media", "").strip():
+        row.upload = _media(cells["media"].strip(), item, checked.media_dir)
     return row
 
 
@@ -449,26 +554,42 @@ def _media(cell: str, item: Item | None, media_dir: Path | None) -> storage.Uplo
 
 
 @operation
-def _apply(planned: list[_Row], *, filename: str, user: User | None) -> ImportReport:
-    """Write every checked row in one unit of work: all of it, or nothing on any failure
-    (the originals it stored are removed again)."""
-    report = ImportReport()
-    row = None
+def _apply(
+    source: BinaryIO, checked: _Checked, *, filename: str, user: User | None, progress: Progress
+) -> ImportReport:
+    """Write every checked row in one unit of work, a batch of rows at a time: all of it, or
+    nothing on any failure (the originals it stored are removed again)."""
+    report, line = ImportReport(), None
     try:
-        _make_new_items(planned)
-        _make_named_records(planned)
-        for row in planned:
-            _apply_row(row, report, user)
+        with _text(source) as text:
+            for batch in _batches(_Rows(text), BATCH):
+                existing = _existing_items(batch)
+                planned = []
+                for line, cells in batch:
+                    planned.append(_check_row(line, cells, existing, checked, writing=True))
+                _make_new_items(planned)
+                _make_named_records(planned)
+                attachments = []  # the batch's transcripts, attached together
+                for row in planned:
+                    line = row.line
+                    _apply_row(row, report, user, attachments)
+                line = None  # the rows were checked: attaching them refuses none
+                transcripts.attach_many(attachments, user=user)
+                db.session.flush()  # then nothing holds the batch's objects: they go
+                done = report.created + report.updated + report.unchanged
+                progress("writing", done, checked.rows)
+        line = None
         audit.record(user, "import", None, file=filename, **asdict(report))
     except ArchiveError as exc:
-        if row is not None:
-            raise ImportError_([f"line {row.line}: {exc}"]) from exc
+        if line is not None:
+            raise ImportError_([f"line {line}: {exc}"]) from exc
         raise
     return report
 
 
-def _apply_row(row: _Row, report: ImportReport, user) -> None:
-    """One row's changes, through the item operations; counted in ``report``."""
+def _apply_row(row: _Row, report: ImportReport, user, attachments: list) -> None:
+    """One row's changes, through the item operations, counted in ``report``; its transcript
+    is added to ``attachments``, for ``transcripts.attach_many``."""
     item, changed = row.item, False
     if row.new:
         audit.record(user, "create", item)
@@ -486,12 +607,13 @@ def _apply_row(row: _Row, report: ImportReport, user) -> None:
         report.media_ingested += 1
         changed = True
     if row.transcript is not None and _transcript_differs(row):
-        transcripts.attach(
-            item,
-            row.transcript.segments,
-            language=row.transcript.language,
-            source_format=row.transcript.source_format,
-            user=user,
+        attachments.append(
+            transcripts.Attachment(
+                item,
+                row.transcript.segments,
+                row.transcript.language,
+                row.transcript.source_format,
+            )
         )
         report.transcripts += 1
         changed = True
@@ -544,7 +666,8 @@ def _set_status(item: Item, status: str, user: User | None) -> None:
 
 
 def _transcript_differs(row: _Row) -> bool:
-    """Whether attaching would change the transcript it replaces (the same test attach uses)."""
+    """Whether attaching would change the transcript it replaces (the same test attach uses);
+    the stored segments are compared as rows, never loaded as objects."""
     item, transcript = row.item, row.transcript
     if row.upload is not None:
         db.session.flush()  # the recording this row ingested needs its id
@@ -560,7 +683,12 @@ def _transcript_differs(row: _Row) -> bool:
     )
     if existing is None:
         return True
-    old = [(s.start, s.end, s.text, s.speaker or "") for s in existing.segments]
+    stored = db.session.execute(
+        select(Segment.start, Segment.end, Segment.text, Segment.speaker)
+        .where(Segment.transcript_id == existing.id)
+        .order_by(Segment.position)
+    )
+    old = [(start, end, text, speaker or "") for start, end, text, speaker in stored]
     new = [(s.start, s.end, s.text, s.speaker or "") for s in transcript.segments]
     return old != new
 

@@ -1,8 +1,9 @@
-"""The small demo collection that ``make run`` loads once.
+"""The demo collection that ``make run`` loads: thirteen items over every item type.
 
-Its recordings are made here, with espeak-ng speaking Arabic text and ffmpeg
-drawing a test pattern, so the repository ships no media.  The poem is by Abu
-Firas al-Hamdani (10th century), written in Byzantine captivity: public domain.
+Its recordings are made here, offline, with espeak-ng speaking Arabic text and ffmpeg
+drawing a test pattern, so the repository ships no media.  The text is in
+``demo_items.py``; its licence in ``demo_LICENSE.md`` beside it (CC0 1.0 for the text
+written for this project; the poems of Abu Firas al-Hamdani are in the public domain).
 """
 
 from __future__ import annotations
@@ -15,149 +16,130 @@ from pathlib import Path
 from sqlalchemy import select
 
 import media
-from archive.catalogue import items, transcripts
+from archive.catalogue import authority, items, transcripts, verses
 from archive.catalogue.transcript_formats import ParsedSegment
 from archive.db import db
 from archive.errors import ArchiveError
+from archive.exchange.demo_items import DEMO, IN_COLLECTION, PEOPLE, TAGS
 from archive.holdings import storage
 from archive.holdings.ingest import ingest
 from archive.holdings.jobs import transcode
-from archive.models import Item
+from archive.models import Item, Tag
 from archive.uow import unit_of_work
 
 PAUSE = 0.6  # seconds of silence between sentences
-COLLECTION = "مجموعة العرض التجريبية"
-
-DEMO = [
-    {
-        "identifier": "DEMO-001",
-        "type": "poem",
-        "title": "أراك عصي الدمع — من الروميات",
-        "title_en": "I see you hold back your tears — from the Rumiyyat",
-        "description": "قصيدة أبي فراس الحمداني التي كتبها في أسره لدى الروم. تسجيل تجريبي.",
-        "description_en": "Abu Firas al-Hamdani's poem written in Byzantine captivity. A demo recording.",
-        "speech": [
-            "أَراكَ عَصِيَّ الدَّمعِ شيمَتُكَ الصَبرُ، أَما لِلهَوى نَهيٌ عَلَيكَ وَلا أَمرُ.",
-            "بَلى أَنا مُشتاقٌ وَعِندِيَ لَوعَةٌ، وَلَكِنَّ مِثلي لا يُذاعُ لَهُ سِرُّ.",
-        ],
-        "people": {"poets": "أبو فراس الحمداني"},
-        "tags": "شعر السجون | الأسر",
-        "date": "2026",  # the recording date, not the poem's
-        "rights": "NKC",
-        "access": "public",
-    },
-    {
-        "identifier": "DEMO-002",
-        "type": "testimony",
-        "title": "شهادة تجريبية عن يوم الزيارة",
-        "title_en": "A demo testimony about visiting day",
-        "description": "نص كتب لهذا العرض التجريبي: أسير سابق يتحدث عن زيارة العائلة.",
-        "description_en": "Text written for this demo: a former prisoner speaks of a family visit.",
-        "speech": [
-            "كانت الزيارة مرة كل أسبوعين، نصف ساعة من خلف الزجاج.",
-            "كانت أمي تأتي من الفجر، وتنتظر ساعات على الحاجز.",
-            "ثم تبتسم كأن شيئا لم يكن، وتسألني عن الأكل والدراسة.",
-        ],
-        "people": {"narrators": "راوٍ تجريبي", "interviewers": "Demo Interviewer"},
-        "tags": "الزيارة | العائلة",
-        "prisons": "سجن النقب",
-        "date": "1988-04",
-        "rights": "CC-BY-NC-4.0",
-        "access": "public",
-    },
-    {
-        "identifier": "DEMO-003",
-        "type": "lecture",
-        "title": "محاضرة تجريبية: الحركة الأسيرة والتعليم",
-        "title_en": "Demo lecture: the prisoners' movement and education",
-        "description": "تسجيل مصور تجريبي: نمط اختبار مع صوت مركب.",
-        "description_en": "A demo video: a test pattern with synthesised speech.",
-        "speech": [
-            "تحولت السجون إلى مدارس وجامعات.",
-            "كان الأسرى يعلمون بعضهم القراءة واللغات والتاريخ.",
-        ],
-        "people": {"narrators": "محاضر تجريبي"},
-        "tags": "التعليم",
-        "prisons": "سجن نفحة",
-        "date": "1992",
-        "rights": "CC-BY-4.0",
-        "access": "public",
-        "video": True,
-    },
-]
+COLLECTION = IN_COLLECTION
 
 
 def load_demo(echo=print) -> int:
-    """Make and ingest the demo recordings, publish them; 0 when already loaded."""
-    if db.session.scalar(select(Item.id).where(Item.identifier == DEMO[0]["identifier"])):
-        return 0
-    for tool in ("ffmpeg", "espeak-ng"):
-        if shutil.which(tool) is None:
-            raise ArchiveError(f"The demo needs {tool}: install it (apt-get install {tool}).")
-    loaded = 0
+    """Make and ingest the demo items that are missing, publish them; 0 when all are there."""
+    have = set(db.session.scalars(select(Item.identifier).where(Item.identifier.like("DEMO-%"))))
+    missing = [entry for entry in DEMO if entry["identifier"] not in have]
+    if missing:
+        for tool in ("ffmpeg", "espeak-ng"):
+            if shutil.which(tool) is None:
+                raise ArchiveError(f"The demo needs {tool}: install it (apt-get install {tool}).")
     with tempfile.TemporaryDirectory(prefix="archive-demo-") as tmp:
-        for number, entry in enumerate(DEMO, start=1):
-            if db.session.scalar(select(Item.id).where(Item.identifier == entry["identifier"])):
-                continue
-            path, segments = _make_recording(entry, Path(tmp))
-            # One unit per item; its access copy is made here, not by a worker.
-            with unit_of_work(queue_jobs=False) as uow:
-                done = ingest(
-                    storage.local(path),
-                    user=None,
-                    identifier=entry["identifier"],
-                    title=entry["title"],
-                    type=entry["type"],
-                )
-                item = done.item
-                transcripts.attach(
-                    item,
-                    segments,
-                    language="ar",
-                    recording=done.recording,
-                    source_format="demo",
-                    user=None,
-                )
-                items.describe(
-                    item,
-                    {
-                        "title_en": entry["title_en"],
-                        "description": entry["description"],
-                        "description_en": entry["description_en"],
-                        "access": entry["access"],
-                        "date": entry["date"],
-                        "rights": entry["rights"],
-                        "languages": "ar",
-                        "download": True,
-                        "tags": entry["tags"],
-                        "collections": COLLECTION,
-                        "prisons": entry.get("prisons", ""),
-                        # Written for this demo; a real item records the narrator's signed form.
-                        "release_reference": f"Demo consent form {number}",
-                        "release_date": "2026",
-                        "release_access": "public",
-                        **entry["people"],
-                    },
-                    user=None,
-                )
-                items.publish(item, user=None)
-            for _task, (job_id,) in uow.jobs:
-                transcode(job_id)
-            echo(f"  {item.identifier}: {entry['title_en']}")
-            loaded += 1
-    return loaded
+        for entry in missing:
+            _load_item(entry, Path(tmp))
+            echo(f"  {entry['identifier']}: {entry['title_en']}")
+    _name_authorities()
+    return len(missing)
+
+
+def _load_item(entry: dict, folder: Path) -> None:
+    """One item in one unit of work; its access copy is made here, not by a worker."""
+    path, segments = _make_recording(entry, folder)
+    number = int(entry["identifier"].rsplit("-", 1)[1])
+    with unit_of_work(queue_jobs=False) as uow:
+        done = ingest(
+            storage.local(path),
+            user=None,
+            identifier=entry["identifier"],
+            title=entry["title"],
+            type=entry["type"],
+        )
+        item = done.item
+        transcripts.attach(
+            item, segments, language="ar", recording=done.recording, source_format="demo",
+            user=None,
+        )  # fmt: skip
+        if entry.get("translation_en"):
+            english = [
+                ParsedSegment(s.start, s.end, text)
+                for s, text in zip(segments, entry["translation_en"], strict=True)
+            ]
+            transcripts.attach(
+                item, english, language="en", recording=done.recording, source_format="demo",
+                user=None,
+            )  # fmt: skip
+        collections = " | ".join(filter(None, [COLLECTION, entry.get("collections")]))
+        items.describe(
+            item,
+            {
+                "title_en": entry["title_en"],
+                "description": entry["description"],
+                "description_en": entry["description_en"],
+                "access": entry["access"],
+                "date": entry["date"],
+                "rights": entry["rights"],
+                "languages": "ar",
+                "download": True,
+                "tags": entry["tags"],
+                "collections": collections,
+                "prisons": entry.get("prisons", ""),
+                "place": entry.get("place", ""),
+                "embargo_until": entry.get("embargo_until", ""),
+                # Written for this demo; a real item records the narrator's signed form.
+                "release_reference": f"Demo consent form {number}",
+                "release_date": "2026",
+                "release_access": entry.get("release_access", "public"),
+                **entry["people"],
+            },
+            user=None,
+        )
+        items.publish(item, user=None)
+    for _task, (job_id,) in uow.jobs:
+        transcode(job_id)
+
+
+def _name_authorities() -> None:
+    """Give the demo's people their Latin-script names and its tags their English labels."""
+    with unit_of_work(queue_jobs=False):
+        for name, latin in PEOPLE.items():
+            person = authority.find_person(name)
+            if person is not None and person.name_latin != latin:
+                authority.update_person(person, {"name_latin": latin}, None, user=None)
+        for label, english in TAGS.items():
+            tag = db.session.scalar(select(Tag).where(Tag.label == label))
+            if tag is not None and tag.label_en != english:
+                authority.update_tag(tag, label, english, user=None)
+
+
+def _lines(entry: dict) -> list[tuple[str, str, str]]:
+    """What is spoken, what the transcript says, and who speaks, line by line."""
+    if "stanzas" in entry:
+        lines = []
+        for number, stanza in enumerate(entry["stanzas"]):
+            last = number == len(entry["stanzas"]) - 1
+            for index, (first, second) in enumerate(stanza):
+                end = index == len(stanza) - 1 and not last
+                text = verses.join(first, second, stanza_end=end)
+                lines.append((f"{first}، {second}.", text, ""))
+        return lines
+    if "dialogue" in entry:
+        return [(sentence, sentence, speaker) for speaker, sentence in entry["dialogue"]]
+    return [(sentence, sentence, "") for sentence in entry["speech"]]
 
 
 def _make_recording(entry: dict, folder: Path) -> tuple[Path, list[ParsedSegment]]:
     """Speak each sentence, join them with short pauses; the transcript's times are exact."""
     parts, segments, clock = [], [], 0.0
-    for number, sentence in enumerate(entry["speech"]):
+    for number, (spoken, text, speaker) in enumerate(_lines(entry)):
         part = folder / f"{entry['identifier']}-{number}.wav"
-        _run(["espeak-ng", "-v", "ar", "-s", "140", "-w", str(part), sentence])
+        _run(["espeak-ng", "-v", "ar", "-s", "140", "-w", str(part), spoken])
         length = media.probe(part).duration
-        segments.append(
-            ParsedSegment(start=round(clock, 3), end=round(clock + length, 3), text=sentence)
-        )
+        segments.append(ParsedSegment(round(clock, 3), round(clock + length, 3), text, speaker))
         clock += length + PAUSE
         parts.append(part)
     speech = folder / f"{entry['identifier']}-speech.wav"
@@ -172,7 +154,7 @@ def _make_recording(entry: dict, folder: Path) -> tuple[Path, list[ParsedSegment
     _run(
         [
             "ffmpeg", "-nostdin", "-v", "error", "-y",
-            "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25",
+            "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
             "-i", str(speech),
             "-shortest", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
             "-c:a", "aac", str(video),

@@ -19,7 +19,7 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import selectinload
 
 from archive.access.rules import can_view, visible_filter
-from archive.db import db
+from archive.db import by_code_point, db
 from archive.exchange import iiif
 from archive.models import Collection as CatalogueCollection
 from archive.models import Item, MediaFile, Recording, item_collections
@@ -61,7 +61,7 @@ def listed_collections() -> list[CatalogueCollection]:
         db.session.scalars(
             select(CatalogueCollection)
             .where(CatalogueCollection.id.in_(members))
-            .order_by(CatalogueCollection.title, CatalogueCollection.id)
+            .order_by(by_code_point(CatalogueCollection.title), CatalogueCollection.id)
         )
     )
 

@@ -43,7 +43,7 @@ from sqlalchemy import select
 from archive.access.rights import statement
 from archive.access.rules import visible_filter
 from archive.catalogue.transcript_formats import DEFAULT_CUE_SECONDS, to_webvtt
-from archive.db import db
+from archive.db import by_code_point, db
 from archive.holdings.redaction import served_file
 from archive.models import Item, Recording, Transcript
 
@@ -357,7 +357,7 @@ def filename(identifier: str, number: int = 1) -> str:
 def export_directory(directory: Path, link: Link, *, public: bool = True) -> tuple[int, int]:
     """Write the records of every item (only those an anonymous visitor may see, when
     ``public``) into ``directory``; (items, files) written."""
-    query = select(Item).order_by(Item.identifier)
+    query = select(Item).order_by(by_code_point(Item.identifier))
     if public:
         query = query.where(visible_filter(None))
     directory.mkdir(parents=True, exist_ok=True)

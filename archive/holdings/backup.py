@@ -1,14 +1,16 @@
 """Backup and restore: a consistent copy of the catalogue with a checksum manifest of the media.
 
 A backup folder holds ``archive.db`` (SQLite's online backup: consistent while the archive
-runs), ``media/`` (every stored file the catalogue refers to: originals and access copies)
-and ``manifest-sha256.txt`` (BagIt style: ``<sha256>  <path>`` per file, the database
-included).  ``restore`` verifies every line of the manifest before it touches the instance.
+runs), ``media/`` (every stored file the catalogue refers to: originals and access copies,
+copied out of the media folder or the bucket alike, under the same relative paths) and
+``manifest-sha256.txt`` (BagIt style: ``<sha256>  <path>`` per file, the database
+included).  ``restore`` verifies every line of the manifest before it touches the instance,
+and puts each file where the configured store keeps it (an original written once and read
+back, as at ingest).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -20,7 +22,7 @@ from sqlalchemy.engine import make_url
 import media
 from archive.db import db
 from archive.errors import ArchiveError
-from archive.holdings.storage import absolute, media_root
+from archive.holdings.storage import store
 from archive.models import MediaFile
 
 MANIFEST = "manifest-sha256.txt"
@@ -50,7 +52,12 @@ def backup(dest: Path) -> dict:
     for relpath, sha256 in files:
         copy = dest / "media" / relpath
         copy.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(absolute(relpath), copy)
+        try:
+            store().download(relpath, copy)
+        except FileNotFoundError:
+            raise ArchiveError(
+                f"media/{relpath} is missing from storage: run archive fixity."
+            ) from None
         actual = media.sha256_file(copy)
         if actual != sha256:
             raise ArchiveError(
@@ -103,20 +110,20 @@ def restore(src: Path) -> dict:
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     database.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src / "archive.db", database)
-    root = media_root()
-    for _sha256, path in entries:
+    for sha256, path in entries:
         if path.startswith("media/"):
-            target = root / path.removeprefix("media/")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src / path, target)
-            if "originals/" in path:
-                os.chmod(target, 0o444)  # originals are written once
+            relpath = path.removeprefix("media/")
+            try:
+                if relpath.startswith("originals/"):  # written once, read back and verified
+                    store().put_original(src / path, relpath, sha256)
+                else:
+                    store().put_file(relpath, src / path)
+            except (OSError, media.MediaError) as exc:
+                raise ArchiveError(f"{path} could not be put back into storage: {exc}") from exc
     migrate.upgrade()
     items = indexing.reindex()
     missing = [
-        f.relpath
-        for f in db.session.scalars(select(MediaFile))
-        if not absolute(f.relpath).is_file()
+        f.relpath for f in db.session.scalars(select(MediaFile)) if not store().exists(f.relpath)
     ]
     if missing:
         raise ArchiveError(

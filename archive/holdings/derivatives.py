@@ -16,7 +16,7 @@ from sqlalchemy import select
 from archive import audit
 from archive.db import db
 from archive.errors import ArchiveError
-from archive.holdings.storage import absolute, derivatives_dir
+from archive.holdings.storage import derivatives_dir, store
 from archive.models import Item, Job, MediaFile, Recording, User
 from archive.uow import current, operation
 
@@ -33,14 +33,15 @@ class Regenerated:
 def delete_rows(recordings: list[Recording]) -> int:
     """Remove the derivative rows of ``recordings``; their files go once the unit of work
     has committed (with the recordings' folders, once empty).  How many files."""
-    paths = []
+    relpaths = []
     for recording in recordings:
         for stored in [f for f in recording.files if f.role != "original"]:
-            paths.append(absolute(stored.relpath))
+            relpaths.append(stored.relpath)
             recording.files.remove(stored)
             db.session.delete(stored)
-    current().remove_after_commit(paths, [derivatives_dir(r.id) for r in recordings])
-    return len(paths)
+    current().remove_stored_after_commit(relpaths)
+    current().remove_after_commit([], [derivatives_dir(r.id) for r in recordings])
+    return len(relpaths)
 
 
 @operation
@@ -54,11 +55,13 @@ def delete(items: list[Item], *, user: User | None) -> int:
 
 
 @operation
-def regenerate(items: list[Item], *, user: User | None) -> Regenerated:
+def regenerate(items: list[Item], *, user: User | None, small_only: bool = False) -> Regenerated:
     """Make every recording's derivatives again from its original.
 
     A new transcode job is queued for each recording with an original (or run by the
-    caller itself, ``--wait``: ``unit_of_work(queue_jobs=False)``).
+    caller itself, ``--wait``: ``unit_of_work(queue_jobs=False)``). With ``small_only``,
+    only the small renditions that are missing are made (recordings that have theirs, or
+    have no access copy yet, are left alone).
     """
     done = Regenerated()
     for item in items:
@@ -71,8 +74,11 @@ def regenerate(items: list[Item], *, user: User | None) -> Regenerated:
                 done.no_original.append(recording)
             elif recording.latest_job is not None and recording.latest_job.state in RUNNING:
                 done.busy.append(recording)
+            elif small_only and not needs_small(recording):
+                continue
             else:
-                job = Job(recording=recording, state="queued")
+                kind = "small" if small_only else "transcode"
+                job = Job(recording=recording, state="queued", kind=kind)
                 db.session.add(job)
                 db.session.flush()
                 current().enqueue("transcode", job.id)
@@ -81,16 +87,21 @@ def regenerate(items: list[Item], *, user: User | None) -> Regenerated:
     return done
 
 
+def needs_small(recording: Recording) -> bool:
+    """Whether ``recording`` has an access copy but no small rendition for it."""
+    return recording.file("access") is not None and recording.file("small") is None
+
+
 def every_item() -> list[Item]:
     """Every item with a recording, for ``--all``."""
     return list(db.session.scalars(select(Item).join(Recording).distinct().order_by(Item.id)))
 
 
 def missing_files(item: Item) -> list[MediaFile]:
-    """Derivative rows of ``item`` whose file is not on disk."""
+    """Derivative rows of ``item`` whose file is not in the store."""
     return [
         f
         for r in item.recordings
         for f in r.files
-        if f.role != "original" and not absolute(f.relpath).is_file()
+        if f.role != "original" and not store().exists(f.relpath)
     ]

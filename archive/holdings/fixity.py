@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-import media
-from archive import audit
+from archive import audit, locks
 from archive.db import db
 from archive.holdings.queue import periodic
-from archive.holdings.storage import absolute
-from archive.models import FixityCheck, MediaFile
+from archive.holdings.storage import store
+from archive.models import AuditEvent, FixityCheck, MediaFile, utcnow
 from archive.uow import unit_of_work
 
 
@@ -46,13 +46,13 @@ def check_all(echo: Callable[[str], None] | None = None, batch: int = 50) -> Fix
 
 def _check(original: MediaFile, report: FixityReport, echo) -> None:
     """Hash one original against its recorded checksum; record the check."""
-    path = absolute(original.relpath)
     label = f"{original.recording.item.identifier}: {original.relpath}"
-    if not path.is_file():
+    try:
+        actual = store().sha256(original.relpath)  # read whole, from the disk or the bucket
+    except FileNotFoundError:
         outcome, actual = "missing", ""
         report.missing.append(label)
     else:
-        actual = media.sha256_file(path)
         outcome = "ok" if actual == original.sha256 else "mismatch"
         if outcome == "ok":
             report.ok += 1
@@ -75,7 +75,32 @@ def _check(original: MediaFile, report: FixityReport, echo) -> None:
         echo(f"{outcome.upper()} {label}")
 
 
+#: A whole run finished less than this long ago makes the weekly one unneeded.
+RECENT = timedelta(hours=12)
+
+
 @periodic("fixity_weekly", day_of_week="0", hour="3", minute="15")
-def fixity_weekly() -> None:
-    """The worker's weekly fixity run (Sunday 03:15); problems are in the audit trail."""
-    check_all()
+def fixity_weekly() -> bool:
+    """The worker's weekly fixity run (Sunday 03:15); problems are in the audit trail.
+
+    Every worker host's scheduler queues this task at the same minute, so it runs under the
+    ``fixity`` lock, and a worker that finds a whole run finished within ``RECENT`` (another
+    host's, or one an archivist started from the command line) leaves it at that: one run a
+    week, however many workers. Returns whether this call ran it.
+    """
+    with locks.attempt("fixity") as held:
+        if not held or _finished_since(utcnow() - RECENT):
+            return False
+        check_all()
+        return True
+
+
+def _finished_since(moment: datetime) -> bool:
+    return (
+        db.session.scalar(
+            select(AuditEvent.id)
+            .where(AuditEvent.action == "fixity", AuditEvent.at >= moment)
+            .limit(1)
+        )
+        is not None
+    )

@@ -14,10 +14,11 @@ from archive import audit
 from archive.catalogue.items import check_new_item, new_item
 from archive.db import db
 from archive.errors import ArchiveError, DuplicateMedia
-from archive.holdings.storage import Upload, media_root, originals_root
+from archive.holdings.storage import Upload, store
 from archive.i18n import _
 from archive.models import Item, Job, MediaFile, Recording, User, utcnow
 from archive.uow import current, operation
+from media.objects import original_relpath
 
 
 @dataclass
@@ -55,15 +56,20 @@ def ingest(
         if item is None:
             check_new_item(identifier, type)
         probe = _probe(upload)
+        relpath = original_relpath(upload.sha256)
         try:
-            stored = media.store_original(upload.path, originals_root(), sha256=upload.sha256)
+            store().put_original(upload.path, relpath, upload.sha256)
         except (OSError, media.MediaError) as exc:  # a full disk, a storage that lies
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise ArchiveError(f"{upload.filename}: not stored: {reason}.") from exc
     finally:
         upload.discard()
-    relpath = stored.path.relative_to(media_root()).as_posix()
-    uow.wrote(stored.path, keep_if=lambda: _referenced(relpath))
+    uow.wrote_stored(relpath, keep_if=lambda: _referenced(relpath))
+    root = store().local_root
+    stored = media.StoredFile(
+        path=root / relpath if root else None, relpath=relpath, sha256=upload.sha256,
+        size=upload.size,
+    )  # fmt: skip
 
     if item is None:
         item = new_item(identifier, title or _title_from(upload.filename), type or "testimony")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -14,19 +12,23 @@ from flask import current_app
 from sqlalchemy import select, update
 
 import media
-from archive import audit
+from archive import audit, locks
 from archive.db import db
 from archive.discovery import indexing
 from archive.errors import ArchiveError, NotFound
 from archive.holdings import redaction
 from archive.holdings.queue import enqueue, huey, periodic, task
-from archive.holdings.storage import absolute, derivatives_dir, media_root
+from archive.holdings.storage import derivatives_dir, media_root, store
 from archive.models import Job, MediaFile, utcnow
 from archive.uow import current, operation
 
 MIMETYPES = {
     ("access", "audio"): "audio/mp4",
     ("access", "video"): "video/mp4",
+    ("small", "audio"): "audio/webm",
+    ("small", "video"): "video/mp4",
+    ("public-small", "audio"): "audio/webm",
+    ("public-small", "video"): "video/mp4",
     ("poster", "video"): "image/jpeg",
     ("peaks", "audio"): "application/json",
     ("peaks", "video"): "application/json",
@@ -37,6 +39,7 @@ MIMETYPES = {
     ("public-peaks", "video"): "application/json",
 }
 EXTENSIONS = {"audio": ".m4a", "video": ".mp4"}
+SMALL_EXTENSIONS = {"audio": ".webm", "video": ".mp4"}
 RUNNING = ("probing", "transcoding")
 
 
@@ -79,26 +82,41 @@ def _transcode(job_id: int) -> None:
     ranges = redaction.withheld_ranges(recording)
     made = {}
     try:
-        source = absolute(recording.original.relpath)
-        if not source.is_file():
-            raise media.MediaError(f"The original file is missing from storage: {source.name}.")
-        # Probed once, at ingest: an original never changes (older rows are probed again).
-        probe = media.ProbeResult.from_dict(recording.technical) or media.probe(
-            source, timeout=settings["PROBE_TIMEOUT"]
-        )
-        job.state = "transcoding"
-        db.session.commit()
-        share = 0.9 / (2 if ranges and job.kind != "public" else 1)
-        if job.kind != "public":
-            _copies(made, source, recording, probe, settings, _progress_reporter(job, share))
-        if ranges:
-            report = _progress_reporter(job, share, start=0.9 - share)
-            _copies(made, source, recording, probe, settings, report, ranges=ranges)
-    except media.MediaError as exc:
-        named = {absolute(f.relpath) for f in recording.files}
+        original = recording.original.relpath
+        if not store().exists(original):
+            raise media.MediaError(
+                f"The original file is missing from storage: {original.rsplit('/', 1)[-1]}."
+            )
+        # ffmpeg reads a local file: the original itself, or a download of it from a bucket
+        # (read whole three times over, by the copy, the poster and the peaks).
+        with store().local_copy(original) as source:
+            # Probed once, at ingest: an original never changes (older rows are probed again).
+            probe = media.ProbeResult.from_dict(recording.technical) or media.probe(
+                source, timeout=settings["PROBE_TIMEOUT"]
+            )
+            job.state = "transcoding"
+            db.session.commit()
+            share = 0.9 / (2 if ranges and job.kind != "public" else 1)
+            if job.kind == "small":  # the small rendition alone, for an item made before them
+                _small(made, source, recording, probe, settings, _progress_reporter(job, share))
+            elif job.kind != "public":
+                _copies(made, source, recording, probe, settings, _progress_reporter(job, share))
+            if ranges and job.kind == "small":
+                report = _progress_reporter(job, share, start=0.9 - share)
+                _small(made, source, recording, probe, settings, report, ranges=ranges)
+            elif ranges:
+                report = _progress_reporter(job, share, start=0.9 - share)
+                _copies(made, source, recording, probe, settings, report, ranges=ranges)
+        db.session.refresh(recording.item)
+        if recording.item.status != "withdrawn":
+            for role, path in made.items():  # into the store before a row names them
+                store().put_file(_relpath(path), path, mimetype=MIMETYPES[(role, probe.kind)])
+    except (OSError, media.MediaError) as exc:
+        named = {f.relpath for f in recording.files}
         for path in made.values():  # a public copy under a new name that nothing names
-            if path.resolve() not in named:
-                path.unlink(missing_ok=True)
+            if _relpath(path) not in named:
+                store().delete(_relpath(path))
+        _drop_working_copies(made)
         db.session.rollback()
         job.state = "failed"
         job.error = _failure_text(exc)
@@ -108,25 +126,26 @@ def _transcode(job_id: int) -> None:
         )
         db.session.commit()
         return
-    db.session.refresh(recording.item)
     if recording.item.status == "withdrawn":  # withdrawn while this job ran
         for path in made.values():
-            path.unlink(missing_ok=True)
+            store().delete(_relpath(path))
+        _drop_working_copies(made)
         job.state, job.error, job.finished_at = "failed", "The item was withdrawn.", utcnow()
         db.session.commit()
         return
     replaced = [_replace_file(recording, role, path, probe.kind) for role, path in made.items()]
-    if not ranges:  # nothing is withheld: a public copy left from before is not kept
-        replaced += [absolute(f.relpath) for f in redaction.public_files(recording)]
+    if not ranges and job.kind != "small":  # nothing withheld: an older public copy goes
+        replaced += [f.relpath for f in redaction.public_files(recording)]
         for stored in redaction.public_files(recording):
             recording.files.remove(stored)
     job.state, job.progress, job.finished_at = "done", 1.0, utcnow()
     audit.record(None, "transcoded", recording.item, reindex=False, job=job.id, kind=job.kind)
     db.session.commit()
-    kept = {path.resolve() for path in made.values()}
-    for path in replaced:  # files of an earlier run under another name (older public copies)
-        if path is not None and path.resolve() not in kept:
-            path.unlink(missing_ok=True)
+    _drop_working_copies(made)
+    kept = {_relpath(path) for path in made.values()}
+    for relpath in replaced:  # files of an earlier run under another name (older public copies)
+        if relpath is not None and relpath not in kept:
+            store().delete(relpath)
 
 
 def _copies(made: dict, source, recording, probe, settings, on_progress, *, ranges=()) -> None:
@@ -143,18 +162,19 @@ def _copies(made: dict, source, recording, probe, settings, on_progress, *, rang
             role: redaction.public_path(recording, roles[role], ranges, path.suffix)
             for role, path in names.items()
         }
-    budget = media.cpu_budget(
-        probe.duration,
-        per_second=settings["CPU_SECONDS_PER_MEDIA_SECOND"],
-        minimum=settings["CPU_SECONDS_MINIMUM"],
-    )
+    budget = _budget(probe, settings)
     timeout = settings["TRANSCODE_TIMEOUT"]
+    small_share = 0.25 if settings["SMALL_RENDITIONS"] else 0.0
+
+    def access_progress(fraction: float) -> None:
+        on_progress(fraction * (1 - small_share))
+
     access = made[roles["access"]] = media.transcode(
         source,
         names["access"],
         kind=probe.kind,
         probe=probe,
-        on_progress=on_progress,
+        on_progress=access_progress,
         timeout=timeout,
         overrides=_overrides(settings),
         cpu_limit=budget,
@@ -170,6 +190,39 @@ def _copies(made: dict, source, recording, probe, settings, on_progress, *, rang
         made[roles["peaks"]] = media.compute_peaks(
             made_from, names["peaks"], probe=probe, timeout=timeout, cpu_limit=budget
         )
+    if small_share:  # after the normal copies: a listener on a good line is served first
+        _small(made, source, recording, probe, settings,
+               lambda fraction: on_progress(1 - small_share + fraction * small_share),
+               ranges=ranges)  # fmt: skip
+
+
+def _small(made: dict, source, recording, probe, settings, on_progress, *, ranges=()) -> None:
+    """Make the small rendition of ``recording`` (Opus audio, 360p video) into ``made``;
+    the public one hiding ``ranges`` when given."""
+    path = derivatives_dir(recording.id) / f"small{SMALL_EXTENSIONS[probe.kind]}"
+    role = "small"
+    if ranges:
+        role = redaction.PUBLIC_ROLES["small"]
+        path = redaction.public_path(recording, role, ranges, path.suffix)
+    made[role] = media.transcode(
+        source,
+        path,
+        kind=f"small-{probe.kind}",
+        probe=probe,
+        on_progress=on_progress,
+        timeout=settings["TRANSCODE_TIMEOUT"],
+        overrides=_small_overrides(settings, probe.kind),
+        cpu_limit=_budget(probe, settings),
+        redact=ranges,
+    )
+
+
+def _budget(probe, settings) -> float:
+    return media.cpu_budget(
+        probe.duration,
+        per_second=settings["CPU_SECONDS_PER_MEDIA_SECOND"],
+        minimum=settings["CPU_SECONDS_MINIMUM"],
+    )
 
 
 @operation
@@ -212,23 +265,14 @@ def with_ids(ids: list[int]) -> list[Job]:
 
 @contextmanager
 def recording_lock(recording_id: int) -> Iterator[bool]:
-    """Try to lock a recording for one job; yields whether this process got the lock.
+    """Try to lock a recording for one job; yields whether this block got the lock.
 
-    An flock on a file under the media root: the kernel lets go of it when the process
-    holding it dies, even by kill -9, so a free lock means nobody is working on it.
+    A lock of ``archive.locks``, seen by every worker on every host, that comes free when
+    its holder dies, even by kill -9 (the kernel drops an flock, PostgreSQL ends the dead
+    session's advisory locks, a Redis lock expires): a free lock means nobody works on it.
     """
-    folder = media_root() / ".locks"
-    folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / f"recording-{recording_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-        else:
-            yield True
-    finally:
-        os.close(fd)  # closing the last descriptor releases the lock
+    with locks.attempt(f"recording-{recording_id}") as held:
+        yield held
 
 
 @periodic("recover_jobs", minute="*")
@@ -239,8 +283,15 @@ def recover() -> list[int]:
     worker that died; it starts again from the beginning.  A "queued" job that the queue
     does not hold (the worker had taken it when it died, or the queue lost it) is queued
     again; a duplicate would do nothing, as each job is claimed once.  And changes that a
-    killed process committed but had not indexed yet are indexed.
+    killed process committed but had not indexed yet are indexed.  One recovery at a time
+    across every host (another would queue the same jobs twice): a worker that finds one
+    running leaves it the work.
     """
+    with locks.attempt("recover-jobs") as held:
+        return _recover() if held else []
+
+
+def _recover() -> list[int]:
     with contextlib.suppress(ArchiveError):  # busy: the process writing it drains the outbox
         indexing.sync(timeout=5)
     waiting = _queued_job_ids()
@@ -336,13 +387,27 @@ def _progress_reporter(job: Job, share: float, *, start: float = 0.0):
     return report
 
 
+def _relpath(path) -> str:
+    """The store's name for a file a job wrote into the media folder (laid out as the store)."""
+    return path.relative_to(media_root()).as_posix()
+
+
+def _drop_working_copies(made: dict) -> None:
+    """With a bucket, the files a job wrote on this machine were only working copies."""
+    if store().local_root is None:
+        for path in made.values():
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # the recording's folder, once empty
+                path.parent.rmdir()
+
+
 def _replace_file(recording, role: str, path, kind: str):
-    """Record ``path`` as the recording's ``role`` file; the path of the one it replaces."""
-    relpath = path.relative_to(media_root()).as_posix()
+    """Record ``path`` as the recording's ``role`` file; the relpath of the one it replaces."""
+    relpath = _relpath(path)
     existing = recording.file(role)
     replaced = None
     if existing is not None:
-        replaced = absolute(existing.relpath)
+        replaced = existing.relpath
         recording.files.remove(existing)
         db.session.flush()
     recording.files.append(
@@ -362,6 +427,15 @@ def _overrides(settings: dict) -> dict:
         "audio_bitrate": settings["AUDIO_BITRATE"],
         "max_height": settings["VIDEO_MAX_HEIGHT"],
         "crf": settings["VIDEO_CRF"],
+    }
+
+
+def _small_overrides(settings: dict, kind: str) -> dict:
+    if kind == "audio":
+        return {"audio_bitrate": settings["SMALL_AUDIO_BITRATE"]}
+    return {
+        "max_height": settings["SMALL_VIDEO_HEIGHT"],
+        "video_bitrate": settings["SMALL_VIDEO_BITRATE"],
     }
 
 

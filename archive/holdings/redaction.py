@@ -18,12 +18,17 @@ from pathlib import Path
 from sqlalchemy import exists, select
 
 from archive.db import db
-from archive.holdings.storage import absolute, derivatives_dir
+from archive.holdings.storage import derivatives_dir
 from archive.models import Job, MediaFile, Recording, Segment, Transcript
 from archive.uow import current
 
 #: The public version of each role visitors may get.
-PUBLIC_ROLES = {"access": "public", "poster": "public-poster", "peaks": "public-peaks"}
+PUBLIC_ROLES = {
+    "access": "public",
+    "small": "public-small",  # the small rendition for slow connections ("Save data")
+    "poster": "public-poster",
+    "peaks": "public-peaks",
+}
 #: Seconds added after a withheld passage whose end is not known and nothing follows it.
 OPEN_END = 24 * 3600
 
@@ -163,10 +168,10 @@ def follow(recording: Recording | None) -> None:
 
 def remove(recording: Recording, stored: list[MediaFile]) -> None:
     """Remove ``stored`` (files of ``recording``): rows now, files once committed."""
-    paths = []
+    relpaths = []
     for old in stored:
-        paths.append(absolute(old.relpath))
+        relpaths.append(old.relpath)
         recording.files.remove(old)
         db.session.delete(old)
-    if paths:
-        current().remove_after_commit(paths)
+    if relpaths:
+        current().remove_stored_after_commit(relpaths)

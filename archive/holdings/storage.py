@@ -1,4 +1,5 @@
-"""Where files live: incoming uploads, originals and access copies under the media root."""
+"""Where files live: incoming uploads on this machine; originals and access copies in the
+configured store (the media folder, or a bucket: ``[STORAGE] URL``), by relative path."""
 
 from __future__ import annotations
 
@@ -12,11 +13,40 @@ from typing import BinaryIO
 from flask import current_app
 
 from archive.errors import ArchiveError
+from media.objects import Store, open_store
 
 CHUNK = 1 << 20
 
 
+def store() -> Store:
+    """The app's store of originals and access copies, made once per app and process (a
+    boto3 client is not carried across a fork)."""
+    stores = current_app.extensions.setdefault("archive_stores", {})
+    made = stores.get(os.getpid())
+    if made is None:
+        stores.clear()
+        made = stores[os.getpid()] = open_store_of(current_app.config)
+    return made
+
+
+def open_store_of(config) -> Store:
+    """The store that the settings ``config`` (an app's config) name."""
+    settings = config.get("STORAGE", {})
+    return open_store(
+        settings.get("URL", ""),
+        root=config["MEDIA"]["ROOT"],
+        endpoint_url=settings.get("ENDPOINT_URL"),
+        public_endpoint_url=settings.get("PUBLIC_ENDPOINT_URL"),
+        access_key=settings.get("ACCESS_KEY"),
+        secret_key=settings.get("SECRET_KEY"),
+        region=settings.get("REGION"),
+        scratch=Path(config["MEDIA"]["ROOT"]) / "incoming",
+    )
+
+
 def media_root() -> Path:
+    """The media folder on this machine: the files themselves with the local store; uploads
+    on their way in and the working copies of jobs with a bucket."""
     return Path(current_app.config["MEDIA"]["ROOT"])
 
 
@@ -33,7 +63,8 @@ def uploads_dir() -> Path:
 
 
 def absolute(relpath: str) -> Path:
-    """The path of a stored file from its relative path, refusing to leave the media root."""
+    """The path of a stored file in the local media folder, refusing to leave it (with a
+    bucket, ``store()`` is the way to the files)."""
     return inside(media_root(), relpath, "stored file")
 
 

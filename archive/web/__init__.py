@@ -69,7 +69,10 @@ def init_app(app: Flask) -> None:
     from archive.web import exports as export_views
     from archive.web import iiif as iiif_views
     from archive.web import oai as oai_views
+    from archive.web import queue as queue_views
+    from archive.web import tus as tus_views
     from archive.web import withdrawal as withdrawal_views
+    from archive.web import workbench as workbench_views
     from archive.web.api import errors as api_errors
 
     edge.init_app(app)  # first: the bounded <int:…> must be in place before any route
@@ -83,10 +86,13 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(browse_views.bp)
     app.register_blueprint(account_views.bp)
     app.register_blueprint(withdrawal_views.bp)
+    app.register_blueprint(workbench_views.bp)
     app.register_blueprint(sitemaps.bp)
     app.register_blueprint(export_views.bp)
     app.register_blueprint(iiif_views.bp)
     app.register_blueprint(oai_views.bp)
+    app.register_blueprint(tus_views.bp)
+    app.register_blueprint(queue_views.bp)
     api.init_app(app)
 
     @app.context_processor
@@ -105,11 +111,10 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if request.endpoint != "web.embed":  # the embed is made to be framed elsewhere
             response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; media-src 'self'; "
-            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
-        )
+        if "Content-Security-Policy" not in response.headers:
+            from archive.web.media_files import content_security_policy
+
+            response.headers["Content-Security-Policy"] = content_security_policy()
         return response
 
     @app.errorhandler(NotFound)

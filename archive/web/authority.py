@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from archive.accounts.login import staff_required
 from archive.catalogue import authority
+from archive.discovery.vocabulary import glossary
 from archive.errors import ArchiveError
 from archive.web.edge import number_arg, page_number
 
@@ -74,13 +75,18 @@ def tags():
         try:
             tag = authority.tag_for(request.form.get("label", ""))
             authority.update_tag(
-                tag, tag.label, request.form.get("label_en", ""), user=current_user
+                tag,
+                tag.label,
+                request.form.get("label_en", ""),
+                label_fr=request.form.get("label_fr", ""),
+                synonyms=request.form.get("synonyms", ""),
+                user=current_user,
             )
         except ArchiveError as exc:
             flash(str(exc), "error")
         return redirect(url_for("authority.tags"))
     listing, counts = authority.tags_with_counts()
-    return render_template("manage/tags.html", tags=listing, counts=counts)
+    return render_template("manage/tags.html", tags=listing, counts=counts, glossary=glossary())
 
 
 @bp.post("/tags/<int:tag_id>")
@@ -99,6 +105,8 @@ def edit_tag(tag_id: int):
                 tag,
                 request.form.get("label", ""),
                 request.form.get("label_en", ""),
+                label_fr=request.form.get("label_fr"),
+                synonyms=request.form.get("synonyms"),
                 user=current_user,
             )
             flash(_("Saved."))

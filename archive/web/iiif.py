@@ -24,9 +24,10 @@ from archive.db import db
 from archive.errors import NotFound
 from archive.exchange import iiif, iiif_collections
 from archive.holdings.redaction import served_files
-from archive.holdings.storage import absolute
+from archive.holdings.storage import store
 from archive.models import Collection, Item, Recording
 from archive.web.edge import MAX_PAGE, number_arg, site_url
+from media.errors import MediaError
 
 bp = Blueprint("iiif", __name__, url_prefix="/iiif")
 WAVEFORM_VERSION = "1"  # part of the waveform's ETag: raise it when the picture's drawing changes
@@ -117,8 +118,9 @@ def waveform(identifier: str, recording_id: int):
         response.set_etag(etag)
         return _revalidate(response)
     try:
-        data = json.loads(absolute(peaks.relpath).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        with store().open(peaks.relpath) as stream:
+            data = json.loads(stream.read().decode("utf-8"))
+    except (OSError, ValueError, MediaError):
         abort(404)
     response = current_app.response_class(iiif.waveform_svg(data), content_type="image/svg+xml")
     response.set_etag(etag)

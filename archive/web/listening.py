@@ -25,10 +25,12 @@ from markupsafe import escape
 
 from archive.access import rights
 from archive.access.rules import can_edit, can_view
+from archive.catalogue import verses
 from archive.exchange import iiif
 from archive.holdings.redaction import served_files
 from archive.models import CREDIT_ROLES, Item, MediaFile, Person, Recording, Transcript, User
 from archive.web.edge import site_url
+from archive.web.media_files import content_security_policy
 
 RTL_LANGUAGES = {"ar", "fa", "he", "ur", "ps", "ckb", "sd", "ug", "yi", "dv"}
 #: Languages named in their own language, as the language menu names them: no translation needed.
@@ -37,10 +39,6 @@ LANGUAGE_NAMES = {
     "es": "Español", "de": "Deutsch", "it": "Italiano", "tr": "Türkçe", "ru": "Русский",
 }  # fmt: skip
 CREATOR_ROLES = ("narrator", "poet", "performer", "composer")  # the rest are contributors
-EMBED_CSP = (
-    "default-src 'self'; img-src 'self' data:; media-src 'self'; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors *"
-)
 
 
 def direction(language: str) -> str:
@@ -112,6 +110,15 @@ class Passage:
     restricted: bool  # restricted, and shown because the visitor is staff
     translations: dict[int, list[Passage]] = field(default_factory=dict)
 
+    @property
+    def verse(self) -> tuple[str, str] | None:
+        """The two halves (صدر, عجز) when this passage is a verse of a poem."""
+        return None if self.withheld else verses.halves(self.text)
+
+    @property
+    def stanza_end(self) -> bool:
+        return not self.withheld and verses.ends_stanza(self.text)
+
 
 @dataclass
 class TranscriptView:
@@ -159,12 +166,39 @@ class Listening:
     def transcripts(self) -> list[TranscriptView]:
         return ([self.transcript] if self.transcript else []) + self.translations
 
+    def sources(self) -> list[tuple[str, str, str]]:
+        """The player's <source>s as (url, MIME type, role): the small rendition first when
+        the visitor saves data (``archive.web.data_saving``), else the normal copy first."""
+        from archive.web.data_saving import saves_data
+
+        roles = ["small", "access"] if saves_data() else ["access", "small"]
+        return [
+            (self.media_url(role), _source_type(self.files[role]), role)
+            for role in roles
+            if role in self.files
+        ]
+
+    def size_text(self, role: str = "access") -> str:
+        """The size of the file of ``role``, in the interface language's numbers."""
+        from flask_babel import get_locale
+
+        from archive.web.data_saving import human_size
+
+        return human_size(self.files[role].size, str(get_locale()))
+
     def media_url(self, role: str = "access", *, external: bool = False) -> str | None:
         """The recording's file of ``role``; absolute (at BASE_URL) when ``external``."""
         if self.recording is None or role not in self.files:
             return None
         build = site_url if external else url_for
         return build("media_files.media_file", recording_id=self.recording.id, role=role)
+
+
+def _source_type(stored: MediaFile) -> str:
+    """A <source> type a browser can answer canPlayType() for exactly (codecs named)."""
+    if stored.mimetype == "audio/webm":
+        return 'audio/webm; codecs="opus"'
+    return stored.mimetype
 
 
 @dataclass
@@ -539,5 +573,5 @@ def frameable(response):
     ``archive.web`` adds ``X-Frame-Options: SAMEORIGIN`` to every response but the embed.
     """
     response.headers.pop("X-Frame-Options", None)
-    response.headers["Content-Security-Policy"] = EMBED_CSP
+    response.headers["Content-Security-Policy"] = content_security_policy("*")
     return response

@@ -11,7 +11,7 @@ from flask_login import current_user
 from archive import audit
 from archive.access.rights import RIGHTS
 from archive.accounts.login import staff_required
-from archive.catalogue import items
+from archive.catalogue import items, listing
 from archive.errors import ArchiveError, DuplicateMedia
 from archive.holdings import jobs, storage
 from archive.holdings.ingest import ingest
@@ -24,8 +24,16 @@ bp = Blueprint("manage", __name__, url_prefix="/manage")
 @bp.get("/")
 @staff_required
 def dashboard():
-    listing = items.catalogue_page(page_number())
-    return render_template("manage/items.html", listing=listing)
+    """The catalogue, filtered and sorted as the query string says (a view to bookmark)."""
+    try:
+        filters = listing.Filters.parse(request.args)
+    except ArchiveError as exc:
+        flash(str(exc), "error")
+        filters = listing.Filters()
+    found = listing.page(filters, page_number(), user=current_user)
+    return render_template(
+        "manage/items.html", listing=found, filters=filters, choices=listing.choices()
+    )
 
 
 @bp.get("/upload")

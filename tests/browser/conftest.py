@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.databases import own_database
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -96,12 +98,32 @@ def _wait_until_up(url: str, server: subprocess.Popen, archive: LiveArchive, tim
 
 
 @pytest.fixture(scope="session")
-def live_archive(tmp_path_factory):
+def live_database():
+    """The live archive's own PostgreSQL database when the suite runs there, else ""."""
+    with own_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def live_archive(tmp_path_factory, live_database):
     """`archive init`, an archivist account, then `archive serve` on a free port."""
     folder = tmp_path_factory.mktemp("live-archive")
+    port = _free_port()
+    # The repository's settings (not a deployment's), at the address this server answers:
+    # absolute URLs (share links, the embed code) are built on [SERVER] BASE_URL.
+    settings, found = re.subn(
+        r'^BASE_URL = "[^"]*"',
+        f'BASE_URL = "http://127.0.0.1:{port}"',
+        (ROOT / "config.toml").read_text(),
+        flags=re.M,
+    )
+    assert found == 1, "config.toml has no [SERVER] BASE_URL line"
+    if live_database:  # a top-level key (the older spelling) goes before every table
+        settings = f'DATABASE_URL = "{live_database}"\n{settings}'
+    (folder / "config.toml").write_text(settings)
     env = dict(os.environ)
-    env.pop("ARCHIVE_CONFIG", None)  # the repository's config.toml, not a deployment's
     env.update(
+        ARCHIVE_CONFIG=str(folder / "config.toml"),
         ARCHIVE_INSTANCE=str(folder / "instance"),
         ARCHIVE_ADMIN_PASSWORD="browser tests admin password",
         PYTHONUNBUFFERED="1",
@@ -112,18 +134,6 @@ def live_archive(tmp_path_factory):
     done = _archive(env, "users", "create", email, "--role", "archivist", input=password + "\n")
     assert done.returncode == 0, f"archive users create failed:\n{done.stdout}\n{done.stderr}"
 
-    port = _free_port()
-    # The repository's settings, at the address this server answers: absolute URLs (share
-    # links, the embed code) are built on [SERVER] BASE_URL.
-    settings, found = re.subn(
-        r'^BASE_URL = "[^"]*"',
-        f'BASE_URL = "http://127.0.0.1:{port}"',
-        (ROOT / "config.toml").read_text(),
-        flags=re.M,
-    )
-    assert found == 1, "config.toml has no [SERVER] BASE_URL line"
-    (folder / "config.toml").write_text(settings)
-    env["ARCHIVE_CONFIG"] = str(folder / "config.toml")
     archive = LiveArchive(
         base_url=f"http://127.0.0.1:{port}",
         instance=folder / "instance",

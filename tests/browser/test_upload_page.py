@@ -136,9 +136,10 @@ def test_progress_bar_moves_while_a_long_recording_transcodes(
     archivist_page, live_archive, traffic, samples
 ):
     page, archive = archivist_page, live_archive
-    # A minute of CD-quality stereo: ~10 MB to send, a few seconds of loudness-normalised
-    # transcoding, so the worker reports progress several times while the page polls it.
-    lecture = samples.tone("lecture.wav", seconds=60, freq=330, channels=2)
+    # Three minutes of CD-quality stereo: ~30 MB to send, several seconds of loudness-
+    # normalised transcoding even on a quiet machine, so the worker reports progress several
+    # times while the page polls it.
+    lecture = samples.tone("lecture.wav", seconds=180, freq=330, channels=2)
     open_upload_page(page, archive)
     page.evaluate(WATCH_ROWS)
 

@@ -472,6 +472,13 @@ class FacetEntry(BaseModel):
     count: int
 
 
+class AlsoSearched(Strict):
+    """Query words and the other forms they were also searched as (see indexer.expansion)."""
+
+    words: str
+    forms: list[str]
+
+
 class SearchAnswer(Strict):
     """The shape of ``GET /api/search`` (DESIGN.md), through the API's access rules."""
 
@@ -483,3 +490,4 @@ class SearchAnswer(Strict):
     results: list[SearchResult]
     facets: dict[str, list[FacetEntry]]
     partial: bool
+    also_searched: list[AlsoSearched] = []

@@ -1,10 +1,12 @@
-// The listening page and the embed: waveform, transcript that follows the recording, search in
-// the transcript, translations beside it, ?t= / #t= moments, "share this moment", copy buttons
-// and keyboard shortcuts. No framework; every string shown comes from the page (data-msg-*).
+// The listening page and the embed: the player's own controls (names in the page's language)
+// with the waveform as its seek slider, transcript that follows the recording, search in the
+// transcript, translations beside it, ?t= / #t= moments, "share this moment", copy buttons and
+// keyboard shortcuts. No framework; every string shown comes from the page (data-msg-*, data-*).
 (function () {
   "use strict";
 
   const SEEK_STEP = 5; // seconds moved by the arrow keys
+  const PAGE_STEP = 30; // seconds moved by Page Up / Page Down on the waveform
   const FOLLOW_PAUSE = 4000; // ms the transcript stops following after the visitor scrolls it
   const GAP = 1.5; // seconds a passage stays current after its end, across a short pause
   const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
@@ -23,6 +25,16 @@
     if (!/^\d+(?:\.\d+)?$|^(?:\d+:){1,2}\d+(?:\.\d+)?$/.test(text)) return null;
     const seconds = text.split(":").reduce((total, part) => total * 60 + parseFloat(part), 0);
     return Number.isFinite(seconds) ? seconds : null;
+  }
+
+  /** "1:05", "1:02:05": the same clock as the transcript's times (listening.clock). */
+  function clock(seconds) {
+    if (!Number.isFinite(seconds) || seconds < 0) return "0:00";
+    const whole = Math.floor(seconds);
+    const h = Math.floor(whole / 3600);
+    const m = Math.floor((whole % 3600) / 60);
+    const s = String(whole % 60).padStart(2, "0");
+    return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
   }
 
   function timeFromHash() {
@@ -97,6 +109,8 @@
       media.addEventListener("focus", () => { active = this; });
       const canvas = this.section.querySelector("canvas.waveform");
       if (canvas) this.waveform = new Waveform(canvas, this);
+      const controls = this.section.querySelector(".controls");
+      if (controls && canvas) this.controls = new Controls(controls, canvas, this);
       const share = this.section.querySelector(".share-moment");
       if (share) share.addEventListener("click", () => this.share());
     }
@@ -146,6 +160,7 @@
     sync(time, options = {}) {
       const now = time !== undefined ? time : this.media.currentTime;
       if (this.waveform) this.waveform.draw(now);
+      if (this.controls) this.controls.show(now);
       let low = 0;
       let high = this.starts.length - 1;
       let found = -1;
@@ -313,6 +328,87 @@
     }
   }
 
+  /**
+   * Play/pause, time, mute and speed in the page's language, in place of the browser's own
+   * controls (named in the browser's language); the waveform becomes a slider for the position.
+   * Without the script the browser's controls stay.
+   */
+  class Controls {
+    constructor(bar, canvas, player) {
+      const media = player.media;
+      this.bar = bar;
+      this.canvas = canvas;
+      this.player = player;
+      this.toggle = bar.querySelector(".play-toggle");
+      this.mute = bar.querySelector(".mute-toggle");
+      this.speed = bar.querySelector(".speed-choice");
+      this.elapsed = bar.querySelector(".elapsed");
+      this.total = bar.querySelector(".total");
+      this.shown = -1; // the whole second last shown
+      media.controls = false;
+      bar.hidden = false;
+      canvas.removeAttribute("aria-hidden");
+      canvas.setAttribute("role", "slider");
+      canvas.setAttribute("tabindex", "0");
+      canvas.setAttribute("aria-orientation", "horizontal");
+      canvas.setAttribute("aria-valuemin", "0");
+      this.toggle.addEventListener("click", () => player.toggle());
+      this.mute.addEventListener("click", () => { media.muted = !media.muted; });
+      this.speed.addEventListener("change", () => { media.playbackRate = parseFloat(this.speed.value); });
+      const state = () => this.state();
+      ["play", "pause", "ended", "volumechange", "durationchange", "loadedmetadata"].forEach(
+        (name) => media.addEventListener(name, state)
+      );
+      canvas.addEventListener("keydown", (event) => this.key(event));
+      this.state();
+    }
+
+    duration() {
+      const duration = this.player.media.duration;
+      return Number.isFinite(duration) ? duration : 0;
+    }
+
+    state() {
+      const media = this.player.media;
+      const playing = !media.paused && !media.ended;
+      this.bar.classList.toggle("playing", playing);
+      this.toggle.setAttribute("aria-label", this.toggle.dataset[playing ? "labelPause" : "labelPlay"]);
+      this.mute.setAttribute("aria-pressed", String(media.muted));
+      if (this.duration()) this.total.textContent = clock(this.duration());
+      this.canvas.setAttribute("aria-valuemax", String(Math.round(this.duration())));
+      this.shown = -1;
+      this.show(media.currentTime);
+    }
+
+    /** The time beside the buttons and on the slider, once a second (a reader is not flooded). */
+    show(time) {
+      const whole = Math.floor(time || 0);
+      if (whole === this.shown) return;
+      this.shown = whole;
+      this.elapsed.textContent = clock(whole);
+      this.canvas.setAttribute("aria-valuenow", String(whole));
+      const text = this.canvas.dataset.valuetext || "{elapsed} / {total}";
+      this.canvas.setAttribute(
+        "aria-valuetext",
+        text.replace("{elapsed}", clock(whole)).replace("{total}", clock(this.duration()))
+      );
+    }
+
+    key(event) {
+      if (event.altKey || event.ctrlKey || event.metaKey) return;
+      const now = this.player.media.currentTime;
+      const moves = {
+        ArrowRight: now + SEEK_STEP, ArrowUp: now + SEEK_STEP,
+        ArrowLeft: now - SEEK_STEP, ArrowDown: now - SEEK_STEP,
+        PageUp: now + PAGE_STEP, PageDown: now - PAGE_STEP,
+        Home: 0, End: this.duration(),
+      };
+      if (!(event.key in moves)) return;
+      event.preventDefault();
+      this.player.seek(moves[event.key], false);
+    }
+  }
+
   class Waveform {
     constructor(canvas, player) {
       this.canvas = canvas;
@@ -403,7 +499,8 @@
   }
 
   function setUpCopyButtons() {
-    document.querySelectorAll("button.copy[data-copy]").forEach((button) => {
+    document.querySelectorAll("button.copy[data-copy]:not([data-copy-ready])").forEach((button) => {
+      button.setAttribute("data-copy-ready", "");
       button.addEventListener("click", async () => {
         const field = document.getElementById(button.dataset.copy);
         const status = button.parentElement.querySelector(".copy-status");
@@ -435,19 +532,34 @@
     });
   }
 
-  document.querySelectorAll("section.listen").forEach((section) => {
-    players.push(new Player(section));
-  });
-  // A moment: #t= in the page's address first, else the ?t= the page was asked for.
-  const first = players.find((candidate) => candidate.media);
-  const fromHash = timeFromHash();
-  if (first && fromHash !== null) first.startAt(fromHash);
-  else players.forEach((player) => {
-    const start = parseTime(player.section.dataset.start);
-    if (player.media && start !== null) player.startAt(start);
-  });
-  setUpCopyButtons();
+  /** Start the players of the page's listening sections not started yet (again after the
+   *  queue player swapped the page's <main>, see queue.js): bindings are made once per section. */
+  function init() {
+    for (let i = players.length - 1; i >= 0; i -= 1) {
+      if (!players[i].section.isConnected) players.splice(i, 1);
+    }
+    if (active && !active.section.isConnected) active = null;
+    const fresh = [];
+    document.querySelectorAll("section.listen:not([data-player-ready])").forEach((section) => {
+      section.setAttribute("data-player-ready", "");
+      const player = new Player(section);
+      players.push(player);
+      fresh.push(player);
+    });
+    // A moment: #t= in the page's address first, else the ?t= the page was asked for.
+    const first = fresh.find((candidate) => candidate.media);
+    const fromHash = timeFromHash();
+    if (first && fromHash !== null) first.startAt(fromHash);
+    else fresh.forEach((player) => {
+      const start = parseTime(player.section.dataset.start);
+      if (player.media && start !== null) player.startAt(start);
+    });
+    setUpCopyButtons();
+  }
+
+  init();
   setUpKeys();
+  document.addEventListener("archive:page", init);
   window.addEventListener("hashchange", () => {
     const seconds = timeFromHash();
     const player = players.find((candidate) => candidate.media);

@@ -1,13 +1,19 @@
-// Upload page: sends each file as a raw request body with a real progress bar,
-// then follows its processing job live (queued, probing, transcoding NN %, done / failed).
+// Upload page: sends each file with the tus protocol (tus-js-client, vendored), so that an
+// upload that loses its connection continues where it stopped, and a file chosen again after
+// a reload continues too; each file has its own progress bar, Pause/Resume and Cancel. Then
+// it follows the file's processing job live (queued, probing, transcoding NN %, done/failed).
 (function () {
   "use strict";
   const form = document.getElementById("upload-form");
   if (!form) return;
   const list = document.getElementById("uploads");
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
-  const label = (state) => form.dataset["state" + state.charAt(0).toUpperCase() + state.slice(1)] || state;
+  const data = form.dataset;
+  const label = (state) => data["state" + state.charAt(0).toUpperCase() + state.slice(1)] || state;
   const rows = new Map(); // job id -> row
+  // Waits between retries of a broken connection; then the "online" event takes over.
+  const RETRY_DELAYS = [0, 1000, 2000, 4000, 8000, 15000, 30000, 60000];
+  const tus = window.tus;
 
   function makeRow(file) {
     const li = document.createElement("li");
@@ -19,14 +25,16 @@
     bar.setAttribute("aria-label", file.name);
     const state = document.createElement("bdi");
     state.className = "state";
+    const controls = document.createElement("span");
+    controls.className = "controls";
     const detail = document.createElement("div");
     detail.className = "detail";
     detail.dir = "auto";
     const actions = document.createElement("div");
     actions.className = "actions-row";
-    li.append(name, " ", bar, " ", state, detail, actions);
+    li.append(name, " ", bar, " ", state, " ", controls, detail, actions);
     list.append(li);
-    return { li, bar, state, detail, actions };
+    return { li, bar, state, controls, detail, actions };
   }
 
   function show(row, state, percent, message) {
@@ -37,57 +45,152 @@
       number.dir = "ltr";
       number.textContent = percent + " %";
       row.state.append(" ", number);
+      row.bar.value = percent;
     }
-    if (percent !== null) row.bar.value = percent;
+    row.bar.setAttribute("aria-valuetext", row.state.textContent);
     if (message !== undefined) row.detail.textContent = message;
+  }
+
+  function button(text, onClick, name) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = text;
+    if (name) b.setAttribute("aria-label", text + ": " + name); // which file, for screen readers
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  function rejected(row, error, item) {
+    row.bar.value = 0;
+    row.controls.replaceChildren();
+    show(row, "rejected", null, error);
+    if (item) {
+      const link = document.createElement("a");
+      link.href = data.itemsUrl + encodeURIComponent(item);
+      link.textContent = item;
+      row.actions.replaceChildren(link);
+    }
+  }
+
+  function accepted(row, status) {
+    row.controls.replaceChildren();
+    row.bar.value = 0;
+    show(row, "queued", 0);
+    const link = document.createElement("a");
+    link.href = status.edit;
+    link.textContent = data.labelEdit + " " + status.item;
+    row.detail.replaceChildren(link);
+    rows.set(status.job, row);
+  }
+
+  // What the server made of a finished upload: its item and job, or why it was refused.
+  function outcome(row, response) {
+    const url = response && response.getHeader("X-Archive-Status");
+    if (!url) { rejected(row, "?"); return; }
+    fetch(url, { headers: { "Tus-Resumable": "1.0.0", Accept: "application/json" } })
+      .then((r) => r.json())
+      .then((status) => {
+        if (status.state === "ingested") accepted(row, status);
+        else rejected(row, status.error || status.state, status.item);
+      })
+      .catch((err) => rejected(row, String(err)));
+  }
+
+  function errorText(err) {
+    const response = err && err.originalResponse;
+    const body = response ? response.getBody() : "";
+    if (body) {
+      try { return JSON.parse(body).error || body; } catch (e) { return body; }
+    }
+    return err && err.message ? err.message : String(err);
   }
 
   function send(file, type) {
     const row = makeRow(file);
-    return new Promise((resolve) => {
-      const xhr = new XMLHttpRequest();
-      xhr.open("POST", form.action + "?type=" + encodeURIComponent(type));
-      xhr.setRequestHeader("X-CSRFToken", csrf);
-      xhr.setRequestHeader("X-Filename", encodeURIComponent(file.name));
-      xhr.setRequestHeader("Content-Type", "application/octet-stream");
-      xhr.setRequestHeader("Accept", "application/json");
-      xhr.upload.onprogress = (e) => {
-        if (e.lengthComputable) show(row, "uploading", Math.floor((e.loaded / e.total) * 100));
-      };
-      xhr.upload.onload = () => show(row, "probing", null);
-      xhr.onload = () => {
-        let body = null;
-        try { body = JSON.parse(xhr.responseText); } catch (err) { body = null; }
-        if (xhr.status === 201 && body && body.results.length) {
-          const result = body.results[0];
-          row.bar.value = 0;
-          show(row, "queued", 0);
-          const link = document.createElement("a");
-          link.href = result.edit;
-          link.textContent = form.dataset.labelEdit + " " + result.item;
-          row.detail.replaceChildren(link);
-          rows.set(result.job, row);
-        } else {
-          const first = body && body.errors && body.errors.length ? body.errors[0] : null;
-          const error = first ? first.error : body && body.error ? body.error : xhr.statusText;
-          row.bar.value = 0;
-          show(row, "rejected", null, error);
-          if (first && first.item) {
-            const link = document.createElement("a");
-            link.href = form.dataset.itemsUrl + encodeURIComponent(first.item);
-            link.textContent = first.item;
-            row.actions.replaceChildren(link);
-          }
+    const params = new URLSearchParams(window.location.search);
+    const metadata = { filename: file.name, filetype: file.type || "", type: type };
+    if (params.get("item")) metadata.item = params.get("item");
+    if (params.get("replace")) metadata.replace = params.get("replace");
+    let running = false;
+    const upload = new tus.Upload(file, {
+      endpoint: data.tusUrl,
+      metadata: metadata,
+      headers: { "X-CSRFToken": csrf },
+      retryDelays: RETRY_DELAYS,
+      removeFingerprintOnSuccess: true,
+      onShouldRetry: (err) => {
+        const status = err.originalResponse ? err.originalResponse.getStatus() : 0;
+        if (!navigator.onLine) {
+          show(row, "offline", null);
+          waiting.add(restart); // the "online" event restarts it at once
         }
-        resolve();
-      };
-      xhr.onerror = () => { show(row, "rejected", null, xhr.statusText || "network error"); resolve(); };
-      xhr.send(file);
+        return !navigator.onLine || status === 0 || status === 409 || status === 423 || status >= 500;
+      },
+      onProgress: (sent, total) => {
+        const percent = total ? Math.floor((sent / total) * 100) : 0;
+        show(row, sent === total ? "probing" : "uploading", sent === total ? null : percent);
+      },
+      onSuccess: (payload) => { running = false; outcome(row, payload && payload.lastResponse); },
+      onError: (err) => {
+        running = false;
+        const status = err.originalResponse ? err.originalResponse.getStatus() : 0;
+        if (status === 0 || !navigator.onLine) {
+          show(row, "offline", null);
+          paused(); // resumed by the "online" event or the Resume button
+          waiting.add(start);
+        } else {
+          rejected(row, errorText(err));
+        }
+      },
+    });
+
+    function restart() { // between two retries: try now rather than at the next delay
+      waiting.delete(restart);
+      if (!running) return;
+      upload.abort().then(() => { running = false; start(); });
+    }
+    function start() {
+      if (running) return;
+      running = true;
+      waiting.delete(start);
+      waiting.delete(restart);
+      pausing();
+      upload.start();
+    }
+    function pausing() {
+      row.controls.replaceChildren(
+        button(data.labelPause, () => {
+          running = false;
+          upload.abort().then(() => { show(row, "paused", null); paused(); });
+        }, file.name),
+        button(data.labelCancel, cancel, file.name),
+      );
+    }
+    function paused() {
+      row.controls.replaceChildren(
+        button(data.labelResume, start, file.name), button(data.labelCancel, cancel, file.name));
+    }
+    function cancel() {
+      running = false;
+      waiting.delete(start);
+      upload.abort(true).catch(() => {}).finally(() => rejected(row, data.labelCancelled));
+    }
+
+    show(row, "uploading", 0);
+    upload.findPreviousUploads().then((previous) => {
+      if (previous.length) {
+        upload.resumeFromPreviousUpload(previous[0]);
+        row.detail.textContent = data.labelResumed;
+      }
+      start();
     });
   }
 
+  const waiting = new Set(); // uploads stopped by a lost connection
+  window.addEventListener("online", () => { for (const resume of [...waiting]) resume(); });
+
   function retry(jobId, row) {
-    fetch(form.dataset.jobsUrl + "/" + jobId + "/retry", {
+    fetch(data.jobsUrl + "/" + jobId + "/retry", {
       method: "POST",
       headers: { "X-CSRFToken": csrf, Accept: "application/json" },
     })
@@ -104,7 +207,7 @@
   function poll() {
     const ids = [...rows.keys()];
     if (!ids.length) return;
-    fetch(form.dataset.jobsUrl + "?ids=" + ids.join(","), { headers: { Accept: "application/json" } })
+    fetch(data.jobsUrl + "?ids=" + ids.join(","), { headers: { Accept: "application/json" } })
       .then((r) => r.json())
       .then((body) => {
         for (const job of body.jobs) {
@@ -119,11 +222,7 @@
             const pre = document.createElement("pre");
             pre.className = "error";
             pre.textContent = job.error;
-            const button = document.createElement("button");
-            button.type = "button";
-            button.textContent = form.dataset.labelRetry;
-            button.addEventListener("click", () => retry(job.id, row));
-            row.actions.replaceChildren(pre, button);
+            row.actions.replaceChildren(pre, button(data.labelRetry, () => retry(job.id, row)));
             rows.delete(job.id);
           } else {
             show(row, job.state, job.state === "transcoding" ? percent : null);
@@ -133,13 +232,33 @@
       .catch(() => {});
   }
 
-  form.addEventListener("submit", async (event) => {
+  // Files that stopped part-way in an earlier visit: the browser remembers where they went.
+  function listUnfinished() {
+    const section = document.getElementById("unfinished");
+    if (!section || !tus.defaultOptions.urlStorage) return;
+    tus.defaultOptions.urlStorage.findAllUploads().then((uploads) => {
+      const names = [...new Set(uploads.map((u) => (u.metadata && u.metadata.filename) || ""))];
+      const items = names.filter(Boolean).map((name) => {
+        const li = document.createElement("li");
+        const bdi = document.createElement("bdi");
+        bdi.textContent = name;
+        li.append(bdi);
+        return li;
+      });
+      section.querySelector("ul").replaceChildren(...items);
+      section.hidden = !items.length;
+    }).catch(() => {});
+  }
+
+  if (!tus || !tus.isSupported) return; // the form posts the files the plain way
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
     const input = form.querySelector('input[type="file"]');
     const type = form.querySelector('select[name="type"]').value;
     const files = [...input.files];
     input.value = "";
-    for (const file of files) await send(file, type);
+    for (const file of files) send(file, type);
   });
+  listUnfinished();
   setInterval(poll, 1000);
 })();

@@ -1,0 +1,429 @@
+"""Light stemming that checks its cuts against a lexicon: the terms of one Arabic word.
+
+A rule-only light stemmer (``light10`` and its kin) cuts what looks like an affix, and words
+that mean different things meet: «كتاب» (book) loses its «ك» and meets «تاب» (repented),
+«وفاء» (loyalty) its «و» and meets «فاء», «جميلة» (beautiful) its «ي» and meets «جمل» (camel).
+Here a cut is made only when what is left is a word of :mod:`indexer.lexicon`, and what the
+spelling leaves open is kept open:
+
+1. **Proclitics** (the conjunctions «و» «ف», the prepositions «ب» «ك» «ل», the article «ال»,
+   alone or chained: «وبال», «فلل») are tried fewest letters first, and the first reading whose
+   stem is an attested word wins. So a word attested whole never loses a letter («كتاب»,
+   «وفاء», «فراس»), and a clitic comes off whatever the length of what is left («وقدس» →
+   «قدس», «بحيفا» → «حيفا»). A one-letter clitic never comes off a word whose rest is unknown:
+   a name no lexicon holds keeps its letters.
+2. **The article**: a bare «ال» that begins a word is the article, unless the whole word is
+   a noun written so («التماس», petition, not «ال» + «تماس»); an «أل», «إل» or «آل» written
+   with its hamza or madda is root letters («إلهام», «ألم», «آلام», «ألباب»), and the
+   definite form meets it («الإلهام»). The lexicon keeps those hamzas, and a text that leaves
+   one out elsewhere in a word still meets it (:func:`indexer.lexicon.compatible`).
+3. **Suffixes** (a pronoun, then number and gender endings) come off one at a time, and the
+   longest attested form wins: «حريته» → «حرية», never «حر» (free). A final «ة» is the
+   feminine of an adjective («جميلة» → «جميل», «طالبة» → «طالب») unless the lexicon has the
+   word in «ة» as a noun of its own («حرية», «جامعة», «زنزانة»); the feminine plural and dual go
+   back to that «ة» («جامعات» → «جامعة», not «جامع», a mosque). A word written with a final «ه»
+   may be a pronoun or a «ة» typed as «ه» («الحريه»): both readings are kept.
+4. **Broken plurals** that the lexicon knows add their singular as a further term («زنازين»
+   → «زنازين», «زنزانه»; «رسائل» → «رسايل», «رساله»): the exact form still ranks first, and the
+   singular finds the plural.
+
+A word no reading of which is attested falls back to :func:`indexer.stemming.strip_suffixes`
+for its suffixes, and loses only the article. Terms come out normalized
+(:func:`indexer.normalization.normalize`: «ة» is «ه», «ى» is «ي», hamza seats are bare).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .lexicon import key, lexicon
+from .stemming import ARABIC_LETTERS, MAX_WORD, PROTECTED, strip_suffixes
+
+CONJUNCTIONS = ("و", "ف")
+PREPOSITIONS = ("ب", "ك", "ل")
+ARTICLE = "ال"
+TEH = "ة"
+MAQSURA = "ى"
+
+#: Pronoun suffixes, each tried in turn; «ك» (your) and «ي» (my) too: the lexicon decides.
+#: The possessive «ي» before the verbs' object «ني»: «ابني» is «ابن» + «ي», not «اب» + «ني».
+PRONOUNS = ("كما", "هما", "كم", "كن", "هم", "هن", "نا", "ها", "ي", "ني", "ك", "ه")
+
+#: Number and gender endings and what each leaves in its place, in the order they are tried:
+#: the feminine dual and plural go back to «ة» first.
+ENDINGS = (
+    ("تين", (TEH,)),
+    ("تان", (TEH,)),
+    ("ات", (TEH, "")),
+    ("ون", ("",)),
+    ("ين", ("",)),
+    ("ان", ("",)),
+    ("وا", ("",)),
+    ("تم", ("",)),
+    ("ي", ("",)),
+    ("ا", ("",)),
+    ("ت", ("",)),
+)
+
+
+#: Endings only a verb takes (past tense: «ـت» she/you, «ـتم» you, «ـوا» they).
+VERB_ENDINGS = ("ت", "تم", "وا")
+
+
+def readings(written: str) -> tuple[str, ...]:
+    """The terms of one Arabic word as written (harakat and tatweel may be left on), the main
+    one first.
+
+    >>> readings("كتاب"), readings("وقدس"), readings("بحيفا"), readings("جميلة")
+    (('كتاب',), ('قدس',), ('حيفا',), ('جميل',))
+    >>> readings("إلهام"), readings("الإلهام"), readings("التماس"), readings("الأم")
+    (('الهام',), ('الهام',), ('التماس',), ('ام',))
+    >>> readings("زنازين"), readings("حريته"), readings("جامعات"), readings("الحريه")
+    (('زنازين', 'زنزانه'), ('حريه',), ('جامعه',), ('حري', 'حريه'))
+    """
+    folded = key(written)[:MAX_WORD]
+    if len(folded) < 2 or folded[0] not in ARABIC_LETTERS:
+        return (_term(folded),)
+    term = _term(folded)
+    if term in PROTECTED:
+        return (PROTECTED[term],)
+    hamzas = _hamza_alefs(written)[: len(folded)]
+    return _readings(folded, hamzas)
+
+
+def term(written: str) -> str:
+    """The one index term of a written word: its main reading, or the first singular when
+    that reading is a broken plural (so «زنازين» and «زنزانة» meet, «رسائل» and «رسالة»).
+
+    >>> term("زنازين"), term("الزنزانة"), term("كتاب"), term("وقدس"), term("الإلهام")
+    ('زنزانه', 'زنزانه', 'كتاب', 'قدس', 'الهام')
+    """
+    folded = key(written)[:MAX_WORD]
+    if len(folded) < 2 or folded[0] not in ARABIC_LETTERS:
+        return _term(folded)
+    if _term(folded) in PROTECTED:
+        return PROTECTED[_term(folded)]
+    return _main_term(folded, _hamza_alefs(written)[: len(folded)])
+
+
+@lru_cache(maxsize=65536)
+def _main_term(word: str, hamzas: str) -> str:
+    found = _attested_readings(word, hamzas)
+    if not found:
+        return _term(_fallback(word, hamzas))
+    # the shortest attested reading: «قلبي» is «قلب» + «ي» before the word «قلبي»
+    stem = found[-1]
+    if not any(word.endswith(s + ending) for s in found for ending in VERB_ENDINGS):
+        for s in found:
+            # only a form that cannot be anything but a plural: «اضراب» written without its
+            # hamza is «إضراب» (strike) as well as «أضراب» (kinds), and stays itself
+            known = lexicon().words.find(s)
+            if known and all(k in lexicon().singulars for k in known):
+                return _term(lexicon().singulars[known[0]][0])
+    return _term(stem)
+
+
+_TERM = str.maketrans({"ة": "ه", "ى": "ي", "أ": "ا", "إ": "ا", "آ": "ا"})
+_HASH = str.maketrans({"أ": "#", "إ": "#", "آ": "#"})
+
+
+def _term(form: str) -> str:
+    """A lexicon form as the index holds it: folded as :func:`indexer.normalize` folds."""
+    return form.translate(_TERM)
+
+
+def _hamza_alefs(written: str) -> str:
+    """``written`` letter for letter as :func:`key` folds it, with a «#» where an alef carries
+    a hamza or madda."""
+    return key(written).translate(_HASH)
+
+
+@lru_cache(maxsize=65536)
+def _readings(word: str, hamzas: str) -> tuple[str, ...]:
+    found = _attested_readings(word, hamzas)
+    if not found:
+        found.append(_fallback(word, hamzas))
+    terms: list[str] = []
+    for stem in found:
+        # «كتبت» (she wrote) is the verb «كتب», not the books whose singular is «كتاب».
+        verb = any(word.endswith(stem + ending) for ending in VERB_ENDINGS)
+        for form in (stem, *(() if verb else lexicon().singulars_of(stem))):
+            term = _term(form)
+            if term not in terms:
+                terms.append(term)
+    return tuple(terms)
+
+
+def _attested_readings(word: str, hamzas: str) -> list[str]:
+    """The stems of ``word``'s best reading whose stem is attested; none when no reading is.
+
+    Readings are ranked by the letters they take off (the article not counted): «كتاب» stays
+    whole rather than «ك» + «تاب», «بحيفا» loses its «ب», «ولينا» is «و» + «لينا» before
+    «ولي» + «نا». At equal cost a reading whose clitic comes before an alef written with a
+    hamza wins («لأبيه»: «ل» + «أبيه», not «لاب» + «يه»), then the one with fewer proclitic
+    letters. A preposition is read only before a noun (and «ل» before a verb in the present
+    tense too): «كتبوا» is never «ك» + «تبوا», nor «كانوا» «ك» + «انوا».
+    """
+    best = None
+    for chain, taken, rest in _splits(word, hamzas):
+        stems = _stems(rest)
+        if not stems or not _may_follow(chain, rest, stems[0]):
+            continue
+        article = 2 if chain.endswith(ARTICLE) else 0
+        cost = taken - article + len(rest) - len(stems[0])
+        hamza = 0 if taken > article and hamzas[taken - article] == "#" else 1
+        rank = (cost, hamza, taken)
+        if best is None or rank < best[0]:
+            best = (rank, chain, taken, rest, stems)
+    if best is None:
+        return []
+    _, chain, taken, rest, stems = best
+    # A bare «ال» may be the article or root letters: a noun whole («التماس», petition;
+    # «الهام», inspiration) keeps them, a verb whole («ألهم») does not keep «الهم» (the worry)
+    # from being the article and «هم».
+    if not chain.endswith(ARTICLE) and hamzas[taken : taken + 2] == ARTICLE and len(rest) >= 4:
+        if not lexicon().noun(stems[0]):
+            article = _stems(rest[2:])
+            if article:
+                return article
+    return list(stems)
+
+
+def _may_follow(chain: str, rest: str, stem: str) -> bool:
+    """Whether the proclitics ``chain`` may stand before ``rest`` (whose stem is ``stem``):
+    the prepositions «ب» and «ك» go before nouns, «ل» before nouns and present-tense verbs."""
+    if "ب" in chain or "ك" in chain:
+        return chain.endswith(ARTICLE) or lexicon().noun(stem)
+    if "ل" in chain.replace(ARTICLE, ""):
+        return chain.endswith(ARTICLE) or lexicon().noun(stem) or rest[:1] in IMPERFECT
+    return True
+
+
+#: The fewest letters a run-together word needs before it is split, and the most pieces.
+MIN_RUN_TOGETHER = 6
+MAX_PIECES = 3
+
+
+def pieces(written: str) -> list[str] | None:
+    """The words of a run-together word, as in a hashtag («#كلناغزة» is «كلنا غزة»), or None.
+
+    Only a word of which no reading is attested is split, into two or three pieces of two
+    letters or more, each a stop word or a word with an attested reading; the fewest pieces
+    win, then those with the fewest pieces read by taking letters off (the article aside),
+    then those with the most pieces that begin with the article, then the most even. Pieces are slices of ``written`` (marks kept).
+
+    >>> pieces("كلناغزة"), pieces("إضرابالكرامة"), pieces("كتاب"), pieces("زنزانة")
+    (['كلنا', 'غزة'], ['إضراب', 'الكرامة'], None, None)
+    """
+    folded = key(written)
+    if len(folded) < MIN_RUN_TOGETHER or len(folded) > MAX_WORD or folded[0] not in ARABIC_LETTERS:
+        return None
+    if _term(folded) in PROTECTED or _attested_readings(folded, _hamza_alefs(written)):
+        return None
+    cuts = _segment(folded, _hamza_alefs(written)[: len(folded)])
+    if cuts is None:
+        return None
+    # map the cuts in the folded word back onto the written one (marks and tatweel kept)
+    letters = [i for i, c in enumerate(written) if key(c)]
+    bounds = [0, *(letters[c] for c in cuts), len(written)]
+    return [written[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+@lru_cache(maxsize=8192)
+def _segment(word: str, hamzas: str) -> tuple[int, ...] | None:
+    """Where to cut ``word`` into known pieces (see :func:`pieces`), or None."""
+    for count in range(2, MAX_PIECES + 1):
+        scored = []
+        for cuts in _cut_points(len(word), count):
+            bounds = (0, *cuts, len(word))
+            costs = [
+                _piece_cost(word[a:b], hamzas[a:b])
+                for a, b in zip(bounds, bounds[1:], strict=False)
+            ]
+            if None not in costs:
+                shortest = min(b - a for a, b in zip(bounds, bounds[1:], strict=False))
+                articles = sum(word.startswith(ARTICLE, cut) for cut in cuts)
+                scored.append((sum(costs), -articles, -shortest, cuts))
+        if scored:
+            return min(scored)[-1]
+    return None
+
+
+def _cut_points(n: int, count: int):
+    """Every way to cut ``n`` letters into ``count`` pieces of two letters or more."""
+    if count == 1:
+        yield ()
+        return
+    for first in range(2, n - 2 * (count - 1) + 1):
+        for rest in _cut_points(n - first, count - 1):
+            yield (first, *(first + c for c in rest))
+
+
+def _piece_cost(piece: str, hamzas: str) -> int | None:
+    """None when ``piece`` is not a word; 0 for a stop word, or a word attested as it is or
+    after the article; 1 for a word read by taking off other letters."""
+    from .stopwords import STOP_WORDS
+
+    if _term(piece) in STOP_WORDS:
+        return 0
+    stems = _attested_readings(piece, hamzas)
+    if not stems:
+        return None
+    bare = piece[2:] if hamzas.startswith(ARTICLE) else piece
+    return 0 if stems[0] in (piece, bare) else 1
+
+
+def _chains() -> list[tuple[str, str]]:
+    """Every proclitic chain and how it is written («ل» + «ال» is «لل»), shortest first."""
+    chains = []
+    for conjunction in ("", *CONJUNCTIONS):
+        for preposition in ("", *PREPOSITIONS):
+            for article in ("", ARTICLE):
+                chain = conjunction + preposition + article
+                if chain:
+                    spelled = chain[:-3] + "لل" if chain.endswith("ل" + ARTICLE) else chain
+                    chains.append((chain, spelled))
+    return sorted(chains, key=lambda c: len(c[1]))
+
+
+CHAINS = _chains()
+
+
+def _splits(word: str, hamzas: str):
+    """(chain, letters taken, rest) readings of ``word``, the fewest letters taken first."""
+    yield "", 0, word
+    for chain, spelled in CHAINS:
+        taken = len(spelled)
+        if len(word) - taken < 2 or not word.startswith(spelled):
+            continue
+        if spelled.endswith(ARTICLE) and hamzas[taken - 2 : taken] != ARTICLE:
+            continue  # «إلهام», «ألم», «وألم»: a hamza on the alef, the ل is the word's own
+        yield chain, taken, word[taken:]
+
+
+def _stems(rest: str) -> list[str]:
+    """The attested stems of ``rest`` (what follows the proclitics), the main one first; none
+    when nothing is attested. What the spelling leaves open gives two: a final «ه» may be a
+    pronoun or a «ة» typed as «ه» («الحريه»), a final «ي» a «ى» typed as «ي», or the possessive
+    «ي» of a word that is also a nisba adjective («وطني»: my homeland, national)."""
+    stems = []
+    stem = _attested_stem(rest)
+    if stem is not None:
+        stems.append(stem)
+        # A feminine plural the lexicon lists as a word of its own is still that plural:
+        # «معتقلات», «حريات» meet «معتقل», «حرية» too.
+        if stem.endswith("ات") and len(stem) >= 5:
+            singular = _attested_stem(stem[:-2] + TEH)
+            if singular is not None and singular not in stems:
+                stems.append(singular)
+    for end, instead in (("ه", TEH), ("ي", MAQSURA)):
+        if rest.endswith(end) and len(rest) >= 3:
+            other = _attested_stem(rest[:-1] + instead)
+            if other is not None and other not in stems:
+                stems.append(other)
+    if stems and stems[0] == rest and rest.endswith("ي") and len(rest) >= 3:
+        mine = _attested_stem(rest[:-1])  # «روحي», «قلبي», «وطني»: also «my ...»
+        if mine is not None and mine not in stems and lexicon().noun(mine):
+            stems.append(mine)
+    five = _five_nouns(rest)
+    if five is not None and five not in stems:
+        stems.insert(0, five) if not stems else stems.append(five)
+    return stems
+
+
+#: «أب», «أخ», «حم» take a long vowel before a pronoun: «أبوه», «أباه», «أبيه» are «أب» + «ه».
+FIVE_NOUNS = ("اب", "اخ", "حم")
+
+
+def _five_nouns(rest: str) -> str | None:
+    plain = _term(rest)
+    for noun in FIVE_NOUNS:
+        for vowel in "اوي":
+            base = noun + vowel
+            if plain.startswith(base) and plain[len(base) :] in (*PRONOUNS, ""):
+                if plain == base and vowel == "ا":
+                    return None  # «ابا», «اخا» alone are other words
+                return rest[: len(noun)]
+    return None
+
+
+def _attested_stem(rest: str) -> str | None:
+    """The longest attested form of ``rest`` with suffixes taken off, or None."""
+    known = lexicon().attested
+    for form in _without_suffixes(rest):
+        if known(form) or (form.endswith(TEH) and len(form) >= 4 and known(form[:-1])):
+            return _feminine(form)
+    return None
+
+
+def _feminine(form: str) -> str:
+    """A form in «ة» is its masculine unless the lexicon has it as a noun of its own."""
+    if form.endswith(TEH) and form not in lexicon().nouns_in_teh:
+        masculine = form[:-1]
+        if lexicon().attested(masculine):
+            return masculine
+    return form
+
+
+def _without_suffixes(word: str) -> list[str]:
+    """``word`` and its forms without suffixes, in the order they are tried: the word whole;
+    without a pronoun (the spelling it changed restored first: «حريته» → «حرية», «حريت»);
+    those without number and gender endings; and last the word's own endings taken off.
+    Endings come off one at a time, the longer forms first («جامعات» → «جامعة», «جامع»)."""
+    forms = [word]
+    for pronoun in PRONOUNS:
+        if word.endswith(pronoun) and len(word) - len(pronoun) >= 2:
+            base = word[: -len(pronoun)]
+            bases = [*_restored(base), base]
+            forms.extend(bases)
+            forms.extend(_without_endings(bases))
+    forms.extend(_without_endings([word]))
+    return list(dict.fromkeys(forms))
+
+
+def _without_endings(forms: list[str]) -> list[str]:
+    found: list[str] = []
+    level = forms
+    while level:
+        shorter = []
+        for form in level:
+            for ending, replacements in ENDINGS:
+                if form.endswith(ending) and len(form) - len(ending) >= 2:
+                    shorter.extend(form[: -len(ending)] + r for r in replacements)
+        shorter = [f for f in dict.fromkeys(shorter) if f not in found]
+        found.extend(shorter)
+        level = shorter
+    return found
+
+
+def _restored(base: str) -> list[str]:
+    """What a pronoun changed in the spelling before it: ت → ة, ا → ى (folded ي), او → اء."""
+    if base.endswith("ت") and len(base) >= 3:
+        return [base[:-1] + TEH]
+    if base.endswith("ا") and len(base) >= 3:
+        return [base[:-1] + "ي"]
+    if base.endswith(("او", "اي")) and len(base) >= 4:
+        return [base[:-1] + "ء"]
+    return []
+
+
+#: The prefixes of a verb in the present tense: a conjunction, «ل» or the future «س» written
+#: before one is a clitic («ويقولون», «فنكتب», «ليعرف», «وسيعرفون»).
+IMPERFECT = ("ي", "ت", "ن", "ا")
+
+
+def _fallback(word: str, hamzas: str) -> str:
+    """A word the lexicon cannot read: the article and suffixes by rule; a one-letter clitic
+    only before a verb's present-tense prefix, with four letters left."""
+    if len(word) >= 4 and (hamzas.startswith(ARTICLE) or word.startswith("لل")):
+        word = word[2:]
+    else:
+        for clitics in (CONJUNCTIONS, ("ل", "س")):
+            rest = word[1:]
+            if word[0] in clitics and _verb_ahead(rest[1:] if rest[0] in "لس" else rest):
+                word = rest
+    return strip_suffixes(_term(word))
+
+
+def _verb_ahead(rest: str) -> bool:
+    return len(rest) >= 4 and rest[0] in IMPERFECT

@@ -1,0 +1,143 @@
+"""Concepts in three languages: a query in one language also searches the words of the others.
+
+A researcher types "hunger strike"; the testimonies say «الإضراب عن الطعام». A
+:class:`Thesaurus` holds *concepts*, each a set of ways to say one thing in Arabic, English and
+French (``data/glossary.tsv`` ships the field's common terms; the archive adds its own: tags
+with their Arabic and English labels, people and places with their Latin names, the
+archivists' entries). :meth:`Thesaurus.find` reads a query's words and says which runs of them
+name a concept, and what else to search for each.
+
+Matching is done on *keys*: words analyzed as the index analyzes them (Arabic light stems,
+Porter stems for English, a folded form for French), so "hunger strikes", "Hunger-Strike" and
+«إضرابات عن الطعام» all name the concept of «الإضراب عن الطعام». Longer runs win: "administrative
+detention" is one concept, not "detention" alone. Quoted words are never expanded (the caller
+leaves them out).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .analysis import arabic_analyzer
+
+GLOSSARY = Path(__file__).resolve().parent / "data" / "glossary.tsv"
+
+#: The longest run of query words looked up as one concept.
+MAX_RUN = 6
+
+_ANALYZER = arabic_analyzer()
+
+#: French function words, left out of keys as the analyzer leaves out Arabic and English ones.
+FRENCH_STOP_WORDS = frozenset(
+    "a au aux d de des du en et l la le les ou par pour sur un une dans".split()
+)
+
+
+def phrase_key(text: str) -> tuple[str, ...]:
+    """The key of a phrase: its index terms in order, stop words left out, French accents off.
+
+    >>> phrase_key("Hunger strikes"), phrase_key("الإضراب عن الطعام"), phrase_key("Grève de la faim")
+    (('hunger', 'strike'), ('اضراب', 'طعام'), ('greve', 'faim'))
+    """
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    # the main reading of each word, so that «الإضرابات» and «الإضراب» give one key
+    plain = unicodedata.normalize("NFC", plain).replace("'", " ").replace("’", " ")
+    return tuple(t.text for t in _ANALYZER(plain) if t.text not in FRENCH_STOP_WORDS)
+
+
+@dataclass
+class Concept:
+    """One thing said in several ways; ``source`` says where the concept comes from."""
+
+    arabic: list[str] = field(default_factory=list)
+    english: list[str] = field(default_factory=list)
+    french: list[str] = field(default_factory=list)
+    source: str = "glossary"
+
+    @property
+    def forms(self) -> list[str]:
+        return [*self.arabic, *self.english, *self.french]
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """Query words ``start``..``end`` (exclusive) name a concept; ``also`` are the other ways
+    of saying it, to be searched as phrases beside the words themselves."""
+
+    start: int
+    end: int
+    also: tuple[str, ...]
+    #: where each form of ``also`` comes from (a :attr:`Concept.source`)
+    sources: tuple[str, ...] = ()
+
+
+class Thesaurus:
+    """Concepts looked up by the keys of their forms."""
+
+    def __init__(self, concepts: Iterable[Concept] = ()):
+        self.concepts: list[Concept] = []
+        self._by_key: dict[tuple[str, ...], list[int]] = {}
+        for concept in concepts:
+            self.add(concept)
+
+    def add(self, concept: Concept) -> None:
+        number = len(self.concepts)
+        self.concepts.append(concept)
+        for form in concept.forms:
+            phrase = phrase_key(form)
+            if phrase and number not in self._by_key.setdefault(phrase, []):
+                self._by_key[phrase].append(number)
+
+    def __len__(self) -> int:
+        return len(self.concepts)
+
+    def find(self, words: list[str]) -> list[Expansion]:
+        """The concepts named by runs of ``words`` (a query's unquoted words, in order), the
+        longest run first at each place; each word belongs to one run at most.
+
+        >>> t = Thesaurus([Concept(["الإضراب عن الطعام"], ["hunger strike"], ["grève de la faim"])])
+        >>> t.find(["long", "hunger", "strikes"])
+        [Expansion(start=1, end=3, also=('الإضراب عن الطعام', 'grève de la faim'), sources=('glossary', 'glossary'))]
+        """
+        keys = [phrase_key(word) for word in words]
+        found = []
+        start = 0
+        while start < len(words):
+            for end in range(min(len(words), start + MAX_RUN), start, -1):
+                run = tuple(term for k in keys[start:end] for term in k)
+                if not run or not keys[start] or not keys[end - 1]:
+                    continue
+                concepts = self._by_key.get(run)
+                if concepts:
+                    also, sources = [], []
+                    for number in concepts:
+                        concept = self.concepts[number]
+                        for form in concept.forms:
+                            if phrase_key(form) != run and form not in also:
+                                also.append(form)
+                                sources.append(concept.source)
+                    if also:
+                        found.append(Expansion(start, end, tuple(also), tuple(sources)))
+                        start = end - 1
+                    break
+            start += 1
+        return found
+
+
+def read_glossary(path: Path = GLOSSARY) -> list[Concept]:
+    """The concepts of a glossary file: ``ar<TAB>en<TAB>fr<TAB>note`` a line, each of the
+    first three cells ;-separated variants; lines starting with # are comments."""
+    concepts = []
+    if not path.exists():
+        return concepts
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = (line.split("\t") + ["", "", ""])[:3]
+        arabic, english, french = ([v.strip() for v in c.split(";") if v.strip()] for c in cells)
+        if arabic or english or french:
+            concepts.append(Concept(arabic, english, french, source="glossary"))
+    return concepts
