@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SYSTEM := ffmpeg ffprobe espeak-ng venv
-TEST_SYSTEM := $(SYSTEM) chromium redis-server
+TEST_SYSTEM := $(SYSTEM) chromium redis-server npm
 A11Y := tests/a11y
 
 .PHONY: run test test-postgresql setup system test-system lint format eval bench clean translations

@@ -109,11 +109,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from archive.accounts import login as auth
     from archive.db import db
     from archive.holdings import fixity, jobs, queue, resumable  # noqa: F401  (registers tasks)
+    from archive.mail import messages, outbox  # noqa: F401  (registers the mail tasks)
 
     db.init_app(app)
     versions.install()
     auth.init_app(app)
-    queue.init_app(app)  # after importing jobs and fixity
+    queue.init_app(app)  # after importing jobs, fixity and mail
     web.init_app(app)
     return app
 

@@ -67,6 +67,8 @@ class User(UserMixin, db.Model):
     # Every session and remember-me cookie carries the value it was made with (``get_id``);
     # raising it ends them all at once, on every worker and host (archive.accounts.users).
     session_version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+    # The language the archive writes to them in (ar, en, fr): the one they registered in.
+    language: Mapped[str] = mapped_column(String(5), default="ar", server_default="ar")
 
     def get_id(self) -> str:  # what flask-login keeps in the session and remember-me cookie
         return f"{self.id}:{self.session_version}"
@@ -429,6 +431,30 @@ class Job(db.Model):
             "error": self.error,
             "attempts": self.attempts,
         }
+
+
+class Mail(db.Model):
+    """A message to one person, kept in the mail outbox until the SMTP server takes it
+    (``archive.mail``): written in the transaction of the change it tells of, so it exists only
+    if that change committed, and retried while the server is away."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))  # registration-approved, jobs-failed, ...
+    recipient: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(5), default="ar")
+    subject: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    give_up_at: Mapped[datetime] = mapped_column(default=utcnow)  # then it is "failed"
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class AuditEvent(db.Model):

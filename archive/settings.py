@@ -246,6 +246,54 @@ SETTINGS: tuple[Setting, ...] = (
         "Address (or list of addresses) harvesters may write to about the OAI-PMH service; "
         "empty: webmaster@ the host of [SERVER] BASE_URL.",
     ),
+    Setting(
+        "MAIL.HOST",
+        "",
+        "SMTP server the archive sends its mail through (researchers told of their approval and "
+        "requests, admins of new ones, staff of failed jobs); empty: no mail is sent, and the "
+        "pages say so.",
+    ),
+    Setting("MAIL.PORT", 587, "Port of the SMTP server (587 submission, 465 with TLS, 25 relay)."),
+    Setting(
+        "MAIL.STARTTLS",
+        True,
+        "Upgrade the connection with STARTTLS before logging in and sending (refused mail "
+        "waits when the server cannot).",
+    ),
+    Setting(
+        "MAIL.TLS",
+        False,
+        "Speak TLS from the first byte (SMTPS, usually port 465) instead of STARTTLS.",
+    ),
+    Setting(
+        "MAIL.CA_FILE",
+        "",
+        "A PEM file of the certificate authorities trusted for the SMTP server's certificate "
+        "(a private CA); empty: the system's.",
+    ),
+    Setting("MAIL.USERNAME", "", "Login at the SMTP server; empty: send without logging in."),
+    Setting(
+        "MAIL.PASSWORD",
+        "",
+        "Password of MAIL.USERNAME, sent only over TLS (or to a server on this machine).",
+    ),
+    Setting(
+        "MAIL.SENDER",
+        "",
+        "The From address of the archive's mail; empty: no-reply@ the host of [SERVER] BASE_URL.",
+    ),
+    Setting("MAIL.TIMEOUT", 30, "Seconds to wait for the SMTP server at each step."),
+    Setting(
+        "MAIL.RETRY_HOURS",
+        24,
+        "Hours undelivered mail is retried (after 1, 2, 4 ... minutes, then hourly) before it is "
+        "listed on the Needs attention page as not delivered.",
+    ),
+    Setting(
+        "MAIL.DIGEST_MINUTES",
+        15,
+        "Staff get at most one mail listing the jobs that failed in this many minutes.",
+    ),
     Setting("OAI.PAGE_SIZE", 100, "Records, headers or sets in one OAI-PMH list response."),
     Setting(
         "OAI.TOKEN_LIFETIME",

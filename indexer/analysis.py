@@ -10,14 +10,31 @@ word as it was written, harakat and tatweel included, and the app can highlight 
 is a plain class with no closures, so the analyzer pickles into a Whoosh schema.
 
 >>> terms("وَقَالَ الأسرى في سجنِ نفحة: «الحريةُ قادمة» - Prisoners freed in 1980")
-['قال', 'اسر', 'سجن', 'نفح', 'حر', 'قادم', 'prison', 'freed', '1980']
+['قال', 'اسري', 'اسير', 'سجن', 'نفحه', 'حريه', 'قادم', 'prison', 'freed', '1980']
+
+An Arabic word gives one term per reading, all at its position: «الأسرى» is the plural
+«أسرى» and the singular «أسير» (see :class:`ArabicStemFilter`).
 """
 
-from whoosh.analysis import Filter, RegexTokenizer, StemFilter, StopFilter
+import re
+from functools import lru_cache
 
+from whoosh.analysis import Filter, RegexTokenizer, StemFilter, StopFilter, Token, Tokenizer
+
+from .lexicon import key
+from .morphology import misspelling, pieces, readings
 from .normalization import normalize
-from .stemming import ARABIC_LETTERS, MAX_WORD, stem
+from .stemming import ARABIC_LETTERS, MAX_WORD
 from .stopwords import STOP_WORDS
+
+#: Between the readings of one word where terms are written out as text (the analyzed
+#: transcript streams, :func:`indexer.schema.text_tokens`): «ذكري|ذكر». No term holds it: the
+#: tokenizer's words never do.
+READINGS = "|"
+
+#: The longest run-together word (folded letters) that is tried as a hashtag of several words
+#: (:func:`indexer.morphology.pieces`); the work of splitting grows with the cube of its length.
+MAX_RUN_TOGETHER = 24
 
 # Characters that live *inside* an Arabic word without being letters: harakat and Quranic
 # marks, tatweel, and the invisible format characters that normalization drops (a ZWNJ or a
@@ -58,29 +75,72 @@ class NormalizeFilter(Filter):
     ['اسري', '1987', 'nafha']
     >>> [len(t.text) for t in (ArabicTokenizer() | NormalizeFilter())("ب" * 1000)]
     [64]
+
+    The word as written is kept on the token as ``written`` (for :class:`ArabicStemFilter`,
+    whose lexicon tells «إلهام» from «الهام» by its hamza).
     """
 
     def __call__(self, tokens):
         for t in tokens:
-            t.text = normalize(t.text)[:MAX_WORD]
+            t.written = t.text
+            t.text = normalized_word(t.text)
             if t.text:
                 yield t
 
 
-class ArabicStemFilter(Filter):
-    """Light-stems tokens written in Arabic letters (see :mod:`indexer.stemming`).
+def normalized_word(word: str) -> str:
+    """:func:`indexer.normalize` of ``word`` cut to :data:`MAX_WORD` letters, reading no more
+    of a long word than it needs (normalization folds letter by letter, so the first letters of
+    the folded word are those of its beginning folded): a word of 80,000 letters costs what
+    one of a few hundred does.
 
-    >>> [t.text for t in (ArabicTokenizer() | ArabicStemFilter())("والسجون the prisons")]
-    ['سجن', 'the', 'prisons']
+    >>> normalized_word("وَ" * 100_000) == "و" * MAX_WORD
+    True
+    """
+    if len(word) > 4 * MAX_WORD:
+        folded = normalize(word[: 4 * MAX_WORD])
+        if len(folded) >= MAX_WORD:
+            return folded[:MAX_WORD]
+    return normalize(word)[:MAX_WORD]
+
+
+class ArabicStemFilter(Filter):
+    """The terms of tokens written in Arabic letters, read with the lexicon (see
+    :mod:`indexer.morphology` and :func:`arabic_terms`): a word with several readings gives
+    several tokens at one position («ذكري» → «ذكري», «ذكر»; «زنازين» → «زنازين», «زنزانه»), and
+    a run-together word whose pieces are words gives one position per piece («#كلناغزة» →
+    «كلنا» «غزه», «كلنا» a stop word and dropped), the positions after it moved on; the word
+    read whole («كلناغز») stays beside its first piece, so that it still meets itself.
+
+    >>> [(t.text, t.pos) for t in (ArabicTokenizer() | NormalizeFilter() | ArabicStemFilter())(
+    ...     "والزنازين #كلناغزة the prisons", positions=True)]
+    [('زنازين', 0), ('زنزانه', 0), ('غزه', 1), ('كلناغز', 1), ('the', 2), ('prisons', 3)]
     """
 
     is_morph = True
 
     def __call__(self, tokens):
+        shift = 0
         for t in tokens:
-            if not t.stopped and t.text[0] in ARABIC_LETTERS:
-                t.text = stem(t.text)
-            yield t
+            if t.stopped or t.text[0] not in ARABIC_LETTERS:
+                if t.positions:
+                    t.pos += shift
+                yield t
+                continue
+            groups = arabic_terms(getattr(t, "written", t.text))
+            if not groups:  # every piece of a run-together word is a stop word
+                shift -= 1
+                continue
+            shift += len(groups) - 1
+            if t.positions:
+                last = t.pos + shift
+                first = last - len(groups) + 1
+            for i, group in enumerate(groups):
+                for reading in group:
+                    t.text = reading
+                    if t.positions:
+                        t.pos = first + i
+                    yield t
 
 
 class LatinStemFilter(StemFilter):
@@ -98,11 +158,85 @@ class LatinStemFilter(StemFilter):
             yield t
 
 
+def arabic_terms(written: str) -> tuple[tuple[str, ...], ...]:
+    """The terms of one Arabic word as written: one tuple of readings per position (the main
+    reading first); a run-together word whose pieces are words gives one per piece that is not
+    a stop word, the first with the readings of the word whole. A word one edit away from a
+    word of the lexicon is a misspelling (:func:`indexer.morphology.misspelling`), not split.
+
+    >>> arabic_terms("ذكري"), arabic_terms("كتاب"), arabic_terms("كلناغزة")
+    ((('ذكري', 'ذكر'),), (('كتاب',),), (('غزه', 'كلناغز'),))
+    """
+    return tuple(found for found, _, _ in arabic_positions(written))
+
+
+def arabic_positions(written: str) -> tuple[tuple[tuple[str, ...], int, int], ...]:
+    """(readings, start, end) of each position of one Arabic word as written: :func:`arabic_terms`
+    with the slice of ``written`` each comes from (a piece of a run-together word its own).
+
+    >>> arabic_positions("كلناغزة"), arabic_positions("والأسرى")
+    (((('غزه', 'كلناغز'), 4, 7),), ((('اسري', 'اسير'), 0, 7),))
+    >>> arabic_positions("الحريةللأسرى")
+    ((('حريه', 'حريهللاسر'), 0, 6), (('اسري', 'اسير'), 6, 12))
+    """
+    return _arabic_positions(written[: 4 * MAX_WORD])
+
+
+@lru_cache(maxsize=65536)
+def _arabic_positions(written: str) -> tuple[tuple[tuple[str, ...], int, int], ...]:
+    if 0 < len(key(written)) <= MAX_RUN_TOGETHER:
+        split = pieces(written)
+        if split and misspelling(written) is None:
+            whole, found, start = readings(written), [], 0
+            for piece in split:
+                read = readings(piece)
+                if normalize(piece) not in STOP_WORDS and not STOP_WORDS.issuperset(read):
+                    if not found:  # the word as a whole too: a word no lexicon has still
+                        read = tuple(dict.fromkeys(read + whole))  # meets itself
+                    found.append((read, start, start + len(piece)))
+                start += len(piece)
+            if found:
+                return tuple(found)
+    return ((readings(written), 0, len(written)),)
+
+
+class ReadingsTokenizer(Tokenizer):
+    """Reads terms written out as text (the transcript streams of :mod:`indexer.schema`):
+    words between spaces, the readings of one word (joined by :data:`READINGS`) at one position.
+
+    >>> [(t.text, t.pos) for t in ReadingsTokenizer()("ذكري|ذكر قال", positions=True)]
+    [('ذكري', 0), ('ذكر', 0), ('قال', 1)]
+    """
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
+                 **kwargs):  # fmt: skip
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        for match in _SPACED.finditer(value):
+            for reading in match.group().split(READINGS):
+                if not reading:
+                    continue
+                t.text = t.original = reading
+                t.boost = 1.0
+                t.stopped = False
+                if positions:
+                    t.pos = pos
+                if chars:
+                    t.startchar = start_char + match.start()
+                    t.endchar = start_char + match.end()
+                yield t
+            pos += 1
+
+
+_SPACED = re.compile(r"[^ \t\r\n]+")
+
+
 def arabic_analyzer():
     """The analyzer of transcripts and texts: tokenize, normalize, drop stop words, stem.
 
     >>> [t.text for t in arabic_analyzer()("وَالأَسْرَى في السُّجُونِ")]
-    ['اسر', 'سجن']
+    ['اسري', 'اسير', 'سجون', 'سجن']
     """
     return (
         ArabicTokenizer()
@@ -129,6 +263,6 @@ def terms(text: str) -> list[str]:
     """The index terms of ``text`` in order, duplicates kept, stop words dropped.
 
     >>> terms("الأسير والأسرى، والأسيرات!")
-    ['اسر', 'اسر', 'اسر']
+    ['اسير', 'اسري', 'اسير', 'اسير']
     """
     return [t.text for t in _ANALYZER(text)]

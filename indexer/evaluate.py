@@ -1,17 +1,19 @@
 """Measure Arabic search quality: recall@10 and MRR of our analyzer beside two baselines.
 
-Three in-memory indexes over the same passages (tests/data/arabic/passages.jsonl) answer the same
+Three indexes over the same passages (tests/data/arabic/passages.jsonl) answer the same
 queries (tests/data/eval/queries.jsonl), each written with spelling variants of the passage text:
 
-- Whoosh with :func:`indexer.arabic_analyzer`;
+- the archive's own search (:class:`ArchiveSearch`): a Whoosh index made as the site makes it,
+  searched with its query language, ranking and expansion (:func:`indexer.arabic_analyzer`'s
+  terms, several readings of a word at one position);
 - Whoosh with its own ``StandardAnalyzer``;
 - SQLite FTS5 with ``tokenize="unicode61 remove_diacritics 2"``;
 - and, when a PostgreSQL server answers (``--postgresql``, ``ARCHIVE_EVAL_POSTGRESQL``, by default
   127.0.0.1:5432), the archive's PostgreSQL backend on a scratch database, searched through its
   own query language and ranking.
 
-Queries are plain words ranked OR-ishly, passages holding all the words first: Whoosh parses
-with ``OrGroup.factory(0.9)``, FTS5 joins the words with ``OR`` and orders by ``bm25``.
+Queries are plain words ranked OR-ishly, passages holding all the words first: the archive
+ranks AND-first, the other Whoosh index parses with ``OrGroup.factory(0.9)``, FTS5 joins the words with ``OR`` and orders by ``bm25``.
 Run ``python -m indexer.evaluate``; it prints one table by system and one by variant, then the
 same systems on tests/data/eval/limitations.jsonl: known misses of our stemmer (broken plurals
 it does not fold), measured so that they stay visible rather than being left out of the set;
@@ -22,7 +24,9 @@ import argparse
 import json
 import os
 import re
+import shutil
 import sqlite3
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +36,6 @@ from whoosh.analysis import StandardAnalyzer
 from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import OrGroup, QueryParser
 
-from .analysis import arabic_analyzer
 from .search import Access
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -127,6 +130,46 @@ class Fts5Search:
         return [pid for (pid,) in rows]
 
 
+def _items(passages):
+    """Each passage as a published item of one segment, as the archive indexes it."""
+    for p in passages:
+        yield {"identifier": p["id"], "status": "published", "access": "public",
+               "transcripts": [{"segments": [{"text": p["text"]}]}]}  # fmt: skip
+
+
+def _thesaurus():
+    from .thesaurus import Thesaurus, read_glossary
+
+    return Thesaurus(read_glossary())
+
+
+class ArchiveSearch:
+    """The archive's own search on a Whoosh index (:func:`indexer.rebuild`) of the passages in
+    a scratch folder (removed by :meth:`close`): each passage is an item of one segment,
+    searched as staff with the archive's query language, ranking and expansion
+    (:mod:`indexer.expansion`, the shipped glossary as thesaurus), as :meth:`indexer.Index.search`
+    answers the site."""
+
+    def __init__(self, passages):
+        from .index import open_index, rebuild
+
+        self.folder = tempfile.mkdtemp(prefix="archive-eval-")
+        rebuild(self.folder, _items(passages))
+        self.index = open_index(self.folder)
+        self.thesaurus = _thesaurus()
+
+    def __call__(self, text):
+        found = self.index.search(
+            text, access=Access.staff(), per_page=CUTOFF, hits_per_item=0,
+            thesaurus=self.thesaurus,
+        )  # fmt: skip
+        return [r["identifier"] for r in found.results]
+
+    def close(self):
+        self.index.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 class PostgresSearch:
     """The archive's PostgreSQL backend (:func:`indexer.open_pg_index`) on a scratch database
     of the server at ``POSTGRESQL`` (dropped by :meth:`close`): each passage is an item of one
@@ -148,14 +191,14 @@ class PostgresSearch:
         url = make_url(server).set(database=self.name)
         self.index = open_pg_index(url.render_as_string(hide_password=False))
         metadata.create_all(self.index.engine)
-        self.index.rebuild(
-            {"identifier": p["id"], "status": "published", "access": "public",
-             "transcripts": [{"segments": [{"text": p["text"]}]}]}
-            for p in passages
-        )  # fmt: skip
+        self.index.rebuild(_items(passages))
+        self.thesaurus = _thesaurus()
 
     def __call__(self, text):
-        found = self.index.search(text, access=Access.staff(), per_page=CUTOFF, hits_per_item=0)
+        found = self.index.search(
+            text, access=Access.staff(), per_page=CUTOFF, hits_per_item=0,
+            thesaurus=self.thesaurus,
+        )  # fmt: skip
         return [r["identifier"] for r in found.results]
 
     def close(self):
@@ -172,13 +215,14 @@ POSTGRESQL = os.environ.get(
     "ARCHIVE_EVAL_POSTGRESQL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 POSTGRESQL_NAME = "postgresql + arabic_analyzer"
+ARCHIVE_NAME = "archive search (whoosh)"
 
 
 def systems(passages, postgresql: str | None = None):
     """The systems compared, by display name; with ``postgresql`` (a server's URL) also the
     archive's PostgreSQL backend, when that server answers."""
     found = {
-        "whoosh + arabic_analyzer": WhooshSearch(passages, arabic_analyzer()),
+        ARCHIVE_NAME: ArchiveSearch(passages),
         "whoosh + StandardAnalyzer": WhooshSearch(passages, StandardAnalyzer()),
         "sqlite fts5 unicode61 rd=2": Fts5Search(passages),
     }

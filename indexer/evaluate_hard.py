@@ -7,7 +7,9 @@ archive would type (tests/data/eval/hard/queries.jsonl), then every passage of a
 form of a query's words was judged by meaning, 2 = exactly what is asked, 1 = related or partial,
 unlisted = 0. It prints, per category, nDCG@10, recall@10 and MRR of:
 
-- ours: Whoosh with :func:`indexer.arabic_analyzer`;
+- ours: the archive's own search on Whoosh (:class:`indexer.evaluate.ArchiveSearch`): its
+  analyzer (:func:`indexer.arabic_analyzer`, the lexicon's readings), query language, AND-first
+  ranking and expansion (glossary, names in other scripts) as :meth:`indexer.Index.search` does;
 - a plain light stemmer written here (:func:`light_stem`, after Larkey's light10), on our
   tokenizer, folding and stop words, so that only the stemmer differs;
 - Snowball's Arabic stemmer (``pystemmer``), likewise on our tokenizer and folding;
@@ -34,6 +36,7 @@ from .evaluate import (
     DATA,
     POSTGRESQL,
     POSTGRESQL_NAME,
+    ArchiveSearch,
     Fts5Search,
     PostgresSearch,
     WhooshSearch,
@@ -52,7 +55,7 @@ CATEGORIES = (
     "english", "french", "hashtag", "dialect", "precision_trap",
 )  # fmt: skip
 
-OURS = "ours: whoosh + arabic_analyzer"
+OURS = "ours: archive search (whoosh)"
 LIGHT = "plain light stemmer (eval only)"
 SNOWBALL = "snowball arabic (pystemmer)"
 FTS5 = "sqlite fts5 unicode61 rd=2"
@@ -154,7 +157,12 @@ def analyzers():
 
 def systems(passages, postgresql: str | None = None):
     """Every system, by name, over ``passages``; PostgreSQL only when its server answers."""
-    found = {name: WhooshSearch(passages, analyzer) for name, analyzer in analyzers().items()}
+    found = {OURS: ArchiveSearch(passages)}
+    found.update(
+        (name, WhooshSearch(passages, analyzer))
+        for name, analyzer in analyzers().items()
+        if name != OURS
+    )
     found[FTS5] = Fts5Search(passages)
     if postgresql:
         try:

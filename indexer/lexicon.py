@@ -5,7 +5,8 @@ A light stemmer that cuts letters off by rule alone merges words that mean diffe
 («كتاب», a book, read as «ك» + «تاب», repented). With a lexicon it cuts only where what is left
 is still a word, and never where the whole form is a word of its own. The lexicon comes from
 **arramooz** (``arramooz-pysqlite`` on PyPI, Taha Zerrouki's open Arabic dictionary, GPL), read
-from its SQLite files at first use (about a fifth of a second):
+from its SQLite files the first time (about a second; then cached on the machine, see
+:func:`lexicon`):
 
 - its nouns (30,215 entries, singulars and broken plurals);
 - its word-frequency list (37,714 words in common use, verbs in their dictionary form among
@@ -27,8 +28,12 @@ it maps to nothing, and «كتاب» (book) is never taken for the plural of «�
 
 from __future__ import annotations
 
+import hashlib
+import marshal
+import os
 import re
 import sqlite3
+import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -101,13 +106,15 @@ def compatible(written: str, form: str) -> bool:
 class _Forms:
     """A set of forms looked up as :func:`compatible` says."""
 
-    def __init__(self, forms):
+    def __init__(self, forms, loose: dict[str, tuple[str, ...]] | None = None):
         self.exact = frozenset(forms)
-        loose: dict[str, list[str]] = {}
-        for form in self.exact:
-            if any(c in HAMZA_ALEFS for c in form):
-                loose.setdefault(form.translate(_LOOSE), []).append(form)
-        self.loose = {k: tuple(v) for k, v in loose.items()}
+        if loose is None:
+            found: dict[str, list[str]] = {}
+            for form in self.exact:
+                if any(c in HAMZA_ALEFS for c in form):
+                    found.setdefault(form.translate(_LOOSE), []).append(form)
+            loose = {k: tuple(sorted(v)) for k, v in found.items()}
+        self.loose = loose
 
     def find(self, written: str) -> list[str]:
         """The forms ``written`` may be, itself first."""
@@ -169,9 +176,67 @@ def _forms(cell: str | None) -> list[str]:
     return found
 
 
+#: Bumped when what :func:`_build` makes changes, so that an older cache is not read.
+CACHE_VERSION = "1"
+
+
 @cache
 def lexicon() -> Lexicon:
-    """The lexicon, loaded once per process."""
+    """The lexicon, loaded once per process: from this machine's cache of it when that cache
+    was made from the same arramooz files and supplement (a few hundredths of a second), else
+    built from them (about a second) and cached (see :func:`cache_path`)."""
+    path = cache_path()
+    if path is not None:
+        try:
+            return _thaw(marshal.loads(path.read_bytes()))
+        except (OSError, ValueError, EOFError, TypeError):
+            pass  # none yet, or unreadable: build it
+    made = _build()
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as out:
+                out.write(marshal.dumps(_freeze(made)))
+            os.replace(out.name, path)
+            for older in path.parent.glob("lexicon-*.marshal"):  # made from older sources
+                if older != path:
+                    older.unlink(missing_ok=True)
+        except OSError:
+            pass  # a read-only home: built again by the next process
+    return made
+
+
+def cache_path() -> Path | None:
+    """Where this machine keeps the built lexicon: ``$XDG_CACHE_HOME`` (or ``~/.cache``)
+    ``/prisoners-archive/``, named by a digest of everything it is built from (arramooz's files,
+    the supplement, :data:`CACHE_VERSION`), so that a change to any of them builds it again.
+    ``ARCHIVE_LEXICON_CACHE=off`` builds it in every process. The cache holds only strings
+    (``marshal``), never code."""
+    if os.environ.get("ARCHIVE_LEXICON_CACHE", "").lower() in ("off", "0", "no"):
+        return None
+    digest = hashlib.sha256(CACHE_VERSION.encode())
+    data = _arramooz_data()
+    for source in (data / "arabicdictionary.sqlite", data / "wordfreq.sqlite"):
+        stat = source.stat()
+        digest.update(f"{source}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    digest.update(SUPPLEMENT.read_bytes())
+    digest.update(Path(__file__).read_bytes())  # how it is built
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(root) / "prisoners-archive" / f"lexicon-{digest.hexdigest()[:16]}.marshal"
+
+
+def _freeze(made: Lexicon) -> tuple:
+    forms = (made.words, made.nouns, made.nouns_in_teh)
+    return (*((f.exact, f.loose) for f in forms), made.singulars)
+
+
+def _thaw(frozen: tuple) -> Lexicon:
+    (words, nouns, teh, singulars) = frozen
+    return Lexicon(_Forms(*words), _Forms(*nouns), _Forms(*teh), singulars)
+
+
+def _build() -> Lexicon:
+    """The lexicon, read from arramooz's SQLite files and the supplement."""
     data = _arramooz_data()
     words: set[str] = set()
     singular_forms: set[str] = set()
@@ -208,6 +273,7 @@ def lexicon() -> Lexicon:
             if kind != "verb":
                 nouns.update(found)
 
+    listed: set[str] = set()  # the supplement's plurals
     for line in SUPPLEMENT.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
@@ -220,10 +286,11 @@ def lexicon() -> Lexicon:
         for plural in _forms(cells[1] if len(cells) > 1 else ""):
             words.add(plural)
             plurals.setdefault(plural, set()).update(named[-1:])
+            listed.add(plural)
 
     singulars = {}
     for plural, of in plurals.items():
-        if plural in singular_forms:
+        if plural in singular_forms and plural not in listed:  # the supplement decides
             continue
         kept = tuple(sorted(s for s in of if s != plural and _same_root(s, plural)))
         if kept:

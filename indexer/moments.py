@@ -11,6 +11,7 @@ from html import escape
 
 from whoosh import query as wq
 
+from .analysis import READINGS
 from .schema import text_tokens
 
 STREAMS = (("transcript", "open"), ("transcript_restricted", "restricted"))
@@ -70,11 +71,13 @@ def _rank(weights, clauses, layout: dict, streams) -> list[int]:
             continue
         for c, (kind, value) in enumerate(clauses):
             if kind == "phrase":  # segments holding every word; mark() checks their order
-                holding = set(segments_saying(said, value[0]))
-                for term in value[1:]:
-                    holding.intersection_update(segments_saying(said, term))
+                holding = None
+                for readings in value:  # a word of the phrase: any of its readings
+                    saying = {n for term in readings for n in segments_saying(said, term)}
+                    holding = saying if holding is None else holding & saying
                 if holding:
-                    add(holding, c, sum(weights.idf(fieldname, t) for t in value))
+                    weight = sum(max(weights.idf(fieldname, t) for t in r) for r in value)
+                    add(holding, c, weight)
                 continue
             terms = terms_starting(said, value) if kind == "prefix" else value
             for term in terms:
@@ -151,28 +154,31 @@ def mark(text: str, clauses) -> str | None:
     """``text`` HTML-escaped, with the words that match ``clauses`` wrapped in ``<mark>`` as
     written (harakat and tatweel intact); None when no clause matches.
 
-    Clauses are ("words", set of terms), ("prefix", term prefix) or ("phrase", tuple of terms
-    that must follow one another).
+    Clauses are ("words", set of terms), ("prefix", term prefix) or ("phrase", tuple of the
+    readings of each word, the words following one another). A word matches when one of its
+    readings does.
 
-    >>> mark("قال: <الأَسْرَى> في نفحــة", [("words", {"اسر", "نفح"})])
+    >>> mark("قال: <الأَسْرَى> في نفحــة", [("words", {"اسير", "نفحه"})])
     'قال: &lt;<mark>الأَسْرَى</mark>&gt; في <mark>نفحــة</mark>'
-    >>> mark("الإضراب عن الطعام، والطعام", [("phrase", ("اضراب", "طعام"))])
+    >>> mark("الإضراب عن الطعام، والطعام", [("phrase", (("اضراب",), ("طعام",)))])
     '<mark>الإضراب</mark> عن <mark>الطعام</mark>، والطعام'
-    >>> mark("الطعام ثم الإضراب", [("phrase", ("اضراب", "طعام"))]) is None
+    >>> mark("الطعام ثم الإضراب", [("phrase", (("اضراب",), ("طعام",)))]) is None
     True
     """
     tokens = text_tokens(text)
-    terms = [t[0] for t in tokens]
+    terms = [frozenset(t[0].split(READINGS)) for t in tokens]
     marked = set()
     for kind, value in clauses:
         if kind == "words":
-            marked.update(i for i, term in enumerate(terms) if term in value)
+            marked.update(i for i, term in enumerate(terms) if not term.isdisjoint(value))
         elif kind == "prefix":
-            marked.update(i for i, term in enumerate(terms) if term.startswith(value))
+            marked.update(
+                i for i, term in enumerate(terms) if any(r.startswith(value) for r in term)
+            )
         else:
             n = len(value)
             for i in range(len(terms) - n + 1):
-                if tuple(terms[i : i + n]) == value:
+                if all(not terms[i + k].isdisjoint(value[k]) for k in range(n)):
                     marked.update(range(i, i + n))
     if not marked:
         return None

@@ -88,7 +88,26 @@ def readings(written: str) -> tuple[str, ...]:
     if term in PROTECTED:
         return (PROTECTED[term],)
     hamzas = _hamza_alefs(written)[: len(folded)]
-    return _readings(folded, hamzas)
+    found = _readings(folded, hamzas)
+    if folded[0] == "ي" and folded[1:2] in ALEFS and len(folded) >= 4:
+        found += tuple(t for t in _vocative(folded[1:]) if t not in found)
+    return found
+
+
+#: Nouns a person is called by, which the vocative «يا» is written onto in Quranic spelling
+#: and in speech: «يٰأبانا» (folded «يأبانا»: the dagger alef of «يا» goes), «يابا» (O dad).
+VOCATIVE_NOUNS = frozenset({"اب", "ام", "اخ", "اخت", "ابن"})
+ALEFS = ("ا", "أ", "إ", "آ")
+
+
+def _vocative(rest: str) -> tuple[str, ...]:
+    """The readings of ``rest`` that are nouns of address (:data:`VOCATIVE_NOUNS`), after the
+    vocative «ي(ا)» of a word: «يابا» is also «اب», never «ياسمين» «اسم».
+
+    >>> readings("يابا"), readings("يَٰٓأَبَانَا"), readings("ياسمين")
+    (('يابا', 'اب'), ('ياب', 'اب'), ('ياسمين',))
+    """
+    return tuple(t for t in _readings(rest, _hamza_alefs(rest)) if t in VOCATIVE_NOUNS)
 
 
 def term(written: str) -> str:
@@ -147,11 +166,21 @@ def _readings(word: str, hamzas: str) -> tuple[str, ...]:
     for stem in found:
         # «كتبت» (she wrote) is the verb «كتب», not the books whose singular is «كتاب».
         verb = any(word.endswith(stem + ending) for ending in VERB_ENDINGS)
-        for form in (stem, *(() if verb else lexicon().singulars_of(stem))):
+        for form in (stem, *(() if verb else _singulars(stem))):
             term = _term(form)
             if term not in terms:
                 terms.append(term)
     return tuple(terms)
+
+
+def _singulars(stem: str) -> tuple[str, ...]:
+    """The singulars of ``stem`` when every form it may be is a broken plural: «زنازين» →
+    «زنزانة»; but «اضراب» without its hamza may be «إضراب» (a strike) as well as «أضراب»
+    (kinds), and is not read as «ضرب» (beating)."""
+    known = lexicon().words.find(stem)
+    if known and all(k in lexicon().singulars for k in known):
+        return lexicon().singulars[known[0]]
+    return ()
 
 
 def _attested_readings(word: str, hamzas: str) -> list[str]:
@@ -271,6 +300,57 @@ def _piece_cost(piece: str, hamzas: str) -> int | None:
         return None
     bare = piece[2:] if hamzas.startswith(ARTICLE) else piece
     return 0 if stems[0] in (piece, bare) else 1
+
+
+#: The letters an edit may put in (folded as :func:`indexer.lexicon.key` folds).
+_EDIT_LETTERS = "ابتثجحخدذرزسشصضطظعغفقكلمنهويءأإآؤئىة"
+#: Endings a misspelled word's neighbour may carry beyond a word of the lexicon.
+_NEAR_ENDINGS = ("ة", "ية", "ين", "ون", "ات", "ان", "ي", "ه")
+
+
+def misspelling(written: str) -> str | None:
+    """A word of the lexicon one edit (a letter put in, left out, changed, or two swapped) away
+    from ``written`` (or from it without the article or «و»), or None: a word no reading of
+    which is attested but that is so near a known one is a misspelling of it, not words run
+    together («ياسمبن» is «ياسمين» mistyped, not «يا» «سم» «بن»).
+
+    >>> misspelling("ياسمبن"), misspelling("والمعتقلبن"), misspelling("كلناغزة")
+    ('ياسمين', 'معتقلان', None)
+    """
+    folded = key(written)[:MAX_WORD]
+    rests = [folded] + [
+        folded[len(spelled) :]
+        for chain, spelled in CHAINS
+        if (chain.endswith(ARTICLE) or chain == "و")
+        and folded.startswith(spelled)
+        and len(folded) - len(spelled) >= 4
+    ]
+    for rest in rests:
+        for candidate in _edits(rest):
+            if _near(candidate):
+                return candidate
+    return None
+
+
+def _near(form: str) -> bool:
+    known = lexicon().attested
+    return known(form) or any(
+        form.endswith(e) and len(form) - len(e) >= 3 and known(form[: -len(e)])
+        for e in _NEAR_ENDINGS
+    )
+
+
+def _edits(word: str):
+    for i in range(len(word) + 1):
+        for c in _EDIT_LETTERS:
+            yield word[:i] + c + word[i:]
+    for i in range(len(word)):
+        yield word[:i] + word[i + 1 :]
+        for c in _EDIT_LETTERS:
+            if c != word[i]:
+                yield word[:i] + c + word[i + 1 :]
+    for i in range(len(word) - 1):
+        yield word[:i] + word[i + 1] + word[i] + word[i + 2 :]
 
 
 def _chains() -> list[tuple[str, str]]:

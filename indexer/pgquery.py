@@ -3,7 +3,8 @@
 The same :func:`indexer.query.parse` reads what a researcher types; each clause becomes one
 ``tsquery`` on ``search_items.document``, OR-ing its leaves: a word is a lexeme per field it is
 searched in (``'t|سجن' | 'x|سجن' | ...``), a phrase lexemes that follow one another
-(``'x|اضراب' <-> 'x|طعام'``), a prefix a lexeme with ``:*``. A clause that says something of
+(``'x|اضراب' <-> 'x|طعام'``; a word with several readings an OR group at its position:
+``('x|سجون' | 'x|سجن') <-> 'x|نفحه'``), a prefix a lexeme with ``:*``. A clause that says something of
 the transcript also has a ``tsquery`` of plain terms for the passages of long transcripts.
 Every lexeme is made by our analyzers and quoted, so nothing a visitor types is read as
 ``tsquery`` syntax.
@@ -12,7 +13,7 @@ Every lexeme is made by our analyzers and quoted, so nothing a visitor types is 
 >>> c.groups[0].document
 "'t|سجن' | 'd|سجن' | 'g|سجن' | 'c|سجن' | 'x|سجن' | 'n|سجن' | 'p|سجن'"
 >>> c.groups[1].passages, c.required[0].document, c.excluded.passages
-("'hunger' <-> 'strike'", "'y|poem'", "'عسقل'")
+("'hunger' <-> 'strike'", "'y|poem'", "'عسقلان'")
 """
 
 from dataclasses import dataclass, field
@@ -20,7 +21,16 @@ from dataclasses import dataclass, field
 from . import query
 from .normalization import normalize
 from .pgschema import FIELDS, RESTRICTED, pairs, quote
-from .query import SCOPES, Atom, Parsed, _mark, _text_prefix, analyze, parse  # noqa: F401
+from .query import (  # noqa: F401
+    SCOPES,
+    Atom,
+    Parsed,
+    _mark,
+    _text_prefix,
+    analyze,
+    parse,
+    positions,
+)
 from .stemming import MAX_WORD
 
 TEXT_FIELDS = ("title", "description", "tag", "collection", "transcript")
@@ -98,12 +108,30 @@ def compile_clauses(parsed: Parsed, restricted_text: bool, budget=None) -> Compi
     return compiled
 
 
-def lexemes(fieldname: str | None, terms: list[str], prefix: bool = False) -> str:
-    """The ``tsquery`` of ``terms`` following one another in a field (None: plain terms)."""
+def lexemes(fieldname: str | None, terms: list, prefix: bool = False) -> str:
+    """The ``tsquery`` of ``terms`` following one another in a field (None: plain terms); a
+    position with several readings (a tuple) is an OR group at that position.
+
+    >>> print(lexemes("transcript", [("ذكري", "ذكر"), ("طعام",)]))
+    ('x|ذكري' | 'x|ذكر') <-> 'x|طعام'
+    """
     code = f"{FIELDS[fieldname]}|" if fieldname else ""
     if prefix:
-        return quote(code + terms[0]) + ":*"
-    return " <-> ".join(quote(code + term) for term in terms)
+        return quote(code + _first(terms[0])) + ":*"
+    return " <-> ".join(_either(code, term) for term in terms)
+
+
+def _first(term) -> str:
+    return term if isinstance(term, str) else term[0]
+
+
+def _either(code: str, readings) -> str:
+    """One position's lexeme, or its readings OR-ed."""
+    if isinstance(readings, str):
+        return quote(code + readings)
+    if len(readings) == 1:
+        return quote(code + readings[0])
+    return "(" + " | ".join(quote(code + r) for r in readings) + ")"
 
 
 @dataclass
@@ -135,21 +163,22 @@ class _Context:
         if atom.kind == "prefix":
             text_prefix, name_prefix = _text_prefix(atom.text), normalize(atom.text)[:MAX_WORD]
             for name in fields:
-                self.add(clause, name, [text_prefix], prefix=True)
+                self.add(clause, name, [(text_prefix,)], prefix=True)
             for name in NAME_FIELDS:
-                self.add(clause, name, [name_prefix], prefix=True)
+                self.add(clause, name, [(name_prefix,)], prefix=True)
             return clause
-        text_terms = analyze(query._TEXT, atom.text)
-        name_terms = analyze(query._NAME, atom.text)
+        text_terms = positions(query._TEXT, atom.text)
+        name_terms = [(t,) for t in analyze(query._NAME, atom.text)]
         if not text_terms and not self.names_only:
             return None
         for name in fields:
             self.add(clause, name, text_terms)
         for name in NAME_FIELDS:
             self.add(clause, name, name_terms)
-        ranking = (text_terms if fields else []) + name_terms
+        text_flat = [t for readings in text_terms for t in readings]
+        ranking = (text_flat if fields else []) + [t for (t,) in name_terms]
         if "transcript_restricted" in fields:
-            ranking += [RESTRICTED + term for term in text_terms]
+            ranking += [RESTRICTED + term for term in text_flat]
         clause.terms = list(dict.fromkeys(ranking[: 3 * query.MAX_PHRASE]))
         return clause
 
@@ -162,18 +191,22 @@ class _Context:
                 if atom.kind != "prefix" and len(value) == 4 and value.isdigit():
                     value = str(int(value) // 10 * 10)
             if value:
-                self.add(clause, atom.scope, [value], prefix=atom.kind == "prefix")
+                self.add(clause, atom.scope, [(value,)], prefix=atom.kind == "prefix")
         elif atom.kind == "prefix":
             prefix = normalize(atom.text) if kind == "name" else _text_prefix(atom.text)
-            self.add(clause, atom.scope, [prefix[:MAX_WORD]], prefix=True)
+            self.add(clause, atom.scope, [(prefix[:MAX_WORD],)], prefix=True)
+        elif kind == "name":
+            self.add(clause, atom.scope, [(t,) for t in analyze(query._NAME, atom.text)])
         else:
-            terms = analyze(query._NAME if kind == "name" else query._TEXT, atom.text)
-            self.add(clause, atom.scope, terms)
+            self.add(clause, atom.scope, positions(query._TEXT, atom.text))
         return clause
 
-    def add(self, clause: Clause, name: str, terms: list[str], prefix: bool = False) -> None:
-        """A leaf for ``terms`` in field ``name``; a transcript's also for the passages."""
-        if prefix and len(terms[0]) < query.MIN_PREFIX:
+    def add(
+        self, clause: Clause, name: str, terms: list[tuple[str, ...]], prefix: bool = False
+    ) -> None:
+        """A leaf for ``terms`` (the readings of each position) in field ``name``; a
+        transcript's also for the passages."""
+        if prefix and len(terms[0][0]) < query.MIN_PREFIX:
             return
         if len(terms) > query.MAX_PHRASE:
             self.partial, terms = True, terms[: query.MAX_PHRASE]

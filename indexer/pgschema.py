@@ -37,7 +37,7 @@ as a ``tsvector`` literal with each lexeme quoted: PostgreSQL adds no analysis o
 >>> row = item_rows({"identifier": "P-1", "title": "أسرى نفحة", "date": "1988",
 ...     "transcripts": [{"segments": [{"start": 1.0, "text": "قالوا: «في السجن»"}]}]})
 >>> row.item["document"]
-"'T|اسر نفح' 'e|1980' 't|اسر':1 't|نفح':2 'w|قال سجن' 'x|سجن':2 'x|قال':1"
+"'T|اسري نفحه' 'T|اسير نفحه' 'e|1980' 't|اسري':1 't|اسير':1 't|نفحه':2 'w|قال سجن' 'x|سجن':2 'x|قال':1"
 >>> [(s["number"], s["terms"]) for s in row.segments]
 [(0, "'سجن':2 'قال':1")]
 """
@@ -61,11 +61,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 
-from .analysis import arabic_analyzer, name_analyzer
+from .analysis import READINGS, arabic_analyzer, name_analyzer
+from .query import positions as readings_by_position
 from .schema import FACETS, index_terms, item_documents
 
 #: What the rows hold; rows of another format are rebuilt by `archive init`.
-FORMAT = "2"
+#: 3: terms read with the lexicon, several readings of a word at one position (issue 15).
+FORMAT = "3"
 
 metadata = MetaData()
 items = Table(
@@ -237,14 +239,17 @@ def vector(lexemes: dict[str, list[int]]) -> str:
 def add_terms(lexemes: dict, prefix: str, terms, positions: bool = True):
     """Put ``terms`` (in order) into ``lexemes`` under ``prefix``, at positions 1, 2, ...
     (beyond :data:`MAX_POSITION` a term keeps the positions it had: still found, word for
-    word; its phrases are found in the passages)."""
-    for position, term in enumerate(terms, 1):
-        key = prefix + term
-        entry = lexemes.get(key)
-        if entry is None:
-            entry = lexemes[key] = []
-        if positions and position <= MAX_POSITION and len(entry) < MAX_POSITIONS:
-            entry.append(position)
+    word; its phrases are found in the passages). A position is a term or a tuple of the
+    readings of one word, all at that position."""
+    for position, readings in enumerate(terms, 1):
+        for term in (readings,) if isinstance(readings, str) else readings:
+            key = prefix + term
+            entry = lexemes.get(key)
+            if entry is None:
+                entry = lexemes[key] = []
+            if positions and position <= MAX_POSITION and len(entry) < MAX_POSITIONS:
+                if not entry or entry[-1] != position:
+                    entry.append(position)
 
 
 def item_rows(item: dict) -> ItemRows:
@@ -255,8 +260,10 @@ def item_rows(item: dict) -> ItemRows:
     lexemes: dict[str, list[int]] = {}
     fields = {}  # field -> its terms, in order
     for name in TEXT_FIELDS + NAME_FIELDS:
-        analyzer = _TEXT if name in TEXT_FIELDS else _NAME
-        fields[name] = [t.text for t in analyzer(doc.get(name, ""))]
+        if name in TEXT_FIELDS:
+            fields[name] = readings_by_position(_TEXT, doc.get(name, ""))
+        else:
+            fields[name] = [(t.text,) for t in _NAME(doc.get(name, ""))]
         add_terms(lexemes, f"{FIELDS[name]}|", fields[name])
         add_terms(lexemes, f"{FIELDS[name + '_pairs']}|", pairs(fields[name]), positions=False)
     for name in ID_FIELDS:
@@ -265,7 +272,7 @@ def item_rows(item: dict) -> ItemRows:
     rows = ItemRows(item={})
     long = False
     for name, restricted in (("transcript", False), ("transcript_restricted", True)):
-        stream = fields[name] = doc.get(name, "").split()
+        stream = fields[name] = _stream(doc.get(name, ""))
         if len(stream) > MAX_POSITION:
             long = True
             rows.passages += _passages(stream, restricted, len(rows.passages))
@@ -279,7 +286,7 @@ def item_rows(item: dict) -> ItemRows:
         if not rows.passages:
             for name, restricted in (("transcript", False), ("transcript_restricted", True)):
                 rows.passages += _passages(
-                    doc.get(name, "").split(), restricted, len(rows.passages)
+                    _stream(doc.get(name, "")), restricted, len(rows.passages)
                 )
 
     for segment_doc in docs[:-1]:
@@ -292,7 +299,7 @@ def item_rows(item: dict) -> ItemRows:
                 "end": segment["end"],
                 "text": segment["text"],
                 "restricted": segment["restricted"],
-                "terms": vector(_positions(terms)),
+                "terms": vector(_positions([tuple(t.split(READINGS)) for t in terms])),
             }
         )
     for name in FACETS:
@@ -317,14 +324,23 @@ def item_rows(item: dict) -> ItemRows:
     return rows
 
 
-def pairs(terms: list[str]) -> list[str]:
-    """Each term with the next, as one lexeme: a phrase in a transcript is found from the
-    GIN index alone, with no item's ``document`` read back to check positions.
+def pairs(terms: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Each position with the next, as one lexeme (every reading of the one with every
+    reading of the other): a phrase in a transcript is found from the GIN index alone, with
+    no item's ``document`` read back to check positions.
 
-    >>> pairs(["اضراب", "طعام", "نفح"])
-    ['اضراب طعام', 'طعام نفح']
+    >>> pairs([("اضراب",), ("طعام",), ("نفحه", "نفح")])
+    [('اضراب طعام',), ('طعام نفحه', 'طعام نفح')]
     """
-    return [f"{a} {b}" for a, b in zip(terms, terms[1:], strict=False)]
+    return [
+        tuple(f"{a} {b}" for a in first for b in second)
+        for first, second in zip(terms, terms[1:], strict=False)
+    ]
+
+
+def _stream(analyzed: str) -> list[tuple[str, ...]]:
+    """An analyzed transcript stream (:mod:`indexer.schema`) as the readings of each position."""
+    return [tuple(word.split(READINGS)) for word in analyzed.split()]
 
 
 def term_weights(fields: dict[str, list[str]]) -> dict[str, float]:
@@ -340,9 +356,10 @@ def term_weights(fields: dict[str, list[str]]) -> dict[str, float]:
             continue
         scale = BOOSTS[name] / (1 - B + B * len(found) / LENGTHS[name])
         prefix = RESTRICTED if name == "transcript_restricted" else ""
-        for term in found:
-            key = prefix + term
-            frequencies[key] = frequencies.get(key, 0.0) + scale
+        for readings in found:
+            for term in (readings,) if isinstance(readings, str) else readings:
+                key = prefix + term
+                frequencies[key] = frequencies.get(key, 0.0) + scale
     return {t: round(f * (K1 + 1) / (f + K1), 4) for t, f in frequencies.items()}
 
 

@@ -43,6 +43,7 @@ from .search import (
 #: runaway query must not run forever.
 RUNAWAY = 2.0
 SPARE_HITS = 2  # segments read per hit shown, in case one is not marked after all
+CLOSEST_COUNT_CAP = 100  # items counted per "did you mean" candidate: enough to rank by
 
 
 class Statement:
@@ -507,21 +508,20 @@ def _suggestion(connection, parsed, missing, access: Access, spending) -> str | 
 
 
 def _closest(connection, word: str, access: Access, spending) -> str | None:
+    """The visible word one edit away from ``word`` that most items hold (ties: code point
+    order). Each candidate is one probe of the words' GIN index, counted up to
+    ``CLOSEST_COUNT_CAP`` items: no item's whole vocabulary is ever read."""
     sql = Statement()
     candidates = sql.bind(sorted(search.edits(word)), "text[]")
+    held = "o.words @> ARRAY[c.w]"
     if access.restricted_text:
-        words, overlap = (
-            "o.words || o.restricted_words",
-            (f"(o.words && {candidates} OR o.restricted_words && {candidates})"),
-        )
-    else:
-        words, overlap = "o.words", f"o.words && {candidates}"
+        held = f"({held} OR o.restricted_words @> ARRAY[c.w])"
     statement = (
-        f"SELECT w, count(*) AS n FROM search_words o JOIN search_items i ON i.id = o.item_id, "
-        f"unnest({words}) w WHERE {overlap} AND w = ANY({candidates}) "
-        f"AND {visible(access, sql)} GROUP BY w"
+        f"SELECT c.w, (SELECT count(*) FROM (SELECT 1 FROM search_words o "
+        f"JOIN search_items i ON i.id = o.item_id WHERE {held} AND {visible(access, sql)} "
+        f"LIMIT {CLOSEST_COUNT_CAP}) AS held) AS n FROM unnest({candidates}) AS c(w)"
     )
-    found = connection.execute(text(statement), sql.params).all()
+    found = [(w, n) for w, n in connection.execute(text(statement), sql.params) if n]
     for candidate, _ in sorted(found, key=lambda wn: (-wn[1], wn[0])):
         if spending.over():
             return None

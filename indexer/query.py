@@ -15,6 +15,7 @@ Parsing never fails: whatever is not understood is read as plain words.
 
 import re
 from dataclasses import dataclass, field
+from itertools import islice, product
 
 from whoosh import query as wq
 
@@ -47,6 +48,7 @@ MAX_EXPANSION = 128  # terms a prefix stands for in one field, the most frequent
 MAX_PREFIX_SCAN = 4000  # terms of one field read to find a prefix's most frequent ones
 MAX_LEAVES = 600  # leaves (term or phrase in one field) of one query
 MAX_PHRASE = 16  # terms of a phrase that are matched
+MAX_READINGS = 8  # phrases one phrase stands for when its words have several readings
 
 _TOKEN = re.compile(
     r"""
@@ -159,8 +161,23 @@ def _word(word: str, scope: str | None, start: int) -> Atom:
 
 
 def analyze(analyzer, text: str) -> list[str]:
-    """The terms ``analyzer`` makes of ``text``."""
+    """The terms ``analyzer`` makes of ``text`` (every reading of a word)."""
     return [t.text for t in analyzer(text)]
+
+
+def positions(analyzer, text: str) -> list[tuple[str, ...]]:
+    """The terms ``analyzer`` makes of ``text``, position by position: the readings of each
+    word (see :class:`indexer.analysis.ArabicStemFilter`), the main one first.
+
+    >>> positions(_TEXT, "ذكرى الأسرى في السجون")
+    [('ذكري',), ('اسري', 'اسير'), ('سجون', 'سجن')]
+    """
+    found: dict[int, list[str]] = {}
+    for t in analyzer(text, positions=True):
+        readings = found.setdefault(t.pos, [])
+        if t.text not in readings:
+            readings.append(t.text)
+    return [tuple(found[p]) for p in sorted(found)]
 
 
 @dataclass
@@ -230,8 +247,10 @@ def _mark(atom: Atom) -> tuple[str, object]:
     """The clause :func:`indexer.moments.mark` looks for in transcripts."""
     if atom.kind == "prefix":
         return ("prefix", _text_prefix(atom.text))
-    terms = analyze(_TEXT, atom.text)
-    return ("words", {terms[0]}) if len(terms) == 1 else ("phrase", tuple(terms[:MAX_PHRASE]))
+    groups = positions(_TEXT, atom.text)
+    if len(groups) == 1:
+        return ("words", set(groups[0]))
+    return ("phrase", tuple(groups[:MAX_PHRASE]))
 
 
 @dataclass
@@ -261,12 +280,12 @@ class _Context:
             return leaves + [
                 q for f, b in NAME_FIELDS.items() for q in self.prefix(f, name_prefix, b)
             ]
-        text_terms, name_terms = analyze(_TEXT, atom.text), analyze(_NAME, atom.text)
+        text_terms = positions(_TEXT, atom.text)
+        name_terms = [(t,) for t in analyze(_NAME, atom.text)]
         if not text_terms and not self.names_only:
             return None
-        leaves = [self.terms(f, text_terms, b) for f, b in fields.items()]
-        leaves += [self.terms(f, name_terms, b) for f, b in NAME_FIELDS.items()]
-        return [q for q in leaves if q is not None]
+        leaves = [q for f, b in fields.items() for q in self.terms(f, text_terms, b)]
+        return leaves + [q for f, b in NAME_FIELDS.items() for q in self.terms(f, name_terms, b)]
 
     def scoped(self, atom: Atom) -> list[wq.Query]:
         kind, value = SCOPES[atom.scope], atom.text.strip()
@@ -278,24 +297,33 @@ class _Context:
                     value = str(int(value) // 10 * 10)
             if atom.kind == "prefix":
                 return self.prefix(atom.scope, value)
-            leaf = self.terms(atom.scope, [value] if value else [])
+            return self.terms(atom.scope, [(value,)] if value else [])
         elif atom.kind == "prefix":
             prefix = normalize(atom.text) if kind == "name" else _text_prefix(atom.text)
             return self.prefix(atom.scope, prefix)
-        else:
-            terms = analyze(_NAME if kind == "name" else _TEXT, atom.text)
-            leaf = self.terms(atom.scope, terms)
-        return [leaf] if leaf is not None else []
+        elif kind == "name":
+            return self.terms(atom.scope, [(t,) for t in analyze(_NAME, atom.text)])
+        return self.terms(atom.scope, positions(_TEXT, atom.text))
 
-    def terms(self, fieldname: str, terms: list[str], boost: float = 1.0) -> wq.Query | None:
-        """A Term (or a Phrase of several terms), None when the index lacks one of them."""
+    def terms(
+        self, fieldname: str, terms: list[tuple[str, ...]], boost: float = 1.0
+    ) -> list[wq.Query]:
+        """Terms (or Phrases of several positions) for the readings of each position, as many
+        as there are readings the index holds (so that an item saying the word as written,
+        which holds its other readings too, scores higher); none when the index lacks every
+        reading of one position. A phrase whose words have several readings stands for at most
+        :data:`MAX_READINGS` phrases, the main readings first."""
         if len(terms) > MAX_PHRASE:
             self.partial, terms = True, terms[:MAX_PHRASE]
-        if not terms or any((fieldname, t) not in self.reader for t in terms):
-            return None
-        if len(terms) == 1:
-            return wq.Term(fieldname, terms[0], boost=boost)
-        return wq.Phrase(fieldname, terms, boost=boost)
+        held = [[t for t in readings if (fieldname, t) in self.reader] for readings in terms]
+        if not held or not all(held):
+            return []
+        if len(held) == 1:
+            return [wq.Term(fieldname, t, boost=boost) for t in held[0]]
+        return [
+            wq.Phrase(fieldname, list(words), boost=boost)
+            for words in islice(product(*held), MAX_READINGS)
+        ]
 
     def prefix(self, fieldname: str, prefix: str, boost: float = 1.0) -> list[wq.Query]:
         """Terms of ``fieldname`` beginning with ``prefix``, the most frequent first."""

@@ -20,25 +20,34 @@ restricted transcript or segment) goes into its own ``*_restricted`` fields, whi
 searches name, so it can never match, count or be suggested for anyone else.
 
 Transcripts are analyzed once, here, into the terms of :func:`indexer.arabic_analyzer`
-(:func:`text_tokens`), and indexed already analyzed: the transcript fields split on spaces.
+(:func:`text_tokens`), and indexed already analyzed: the transcript fields split on spaces, the readings of one word
+(«سجون|سجن») at one position (:class:`indexer.analysis.ReadingsTokenizer`).
 
 >>> docs, words = item_documents({"identifier": "PMA-1", "title": "أسرى نفحة", "date": "c. ١٩٨٧",
 ...     "transcripts": [{"language": "ar", "segments": [{"start": 1.0, "text": "قالوا في السجون"}]}]})
 >>> [(d.get("kind", "segment"), d["identifier"]) for d in docs]
 [('segment', 'PMA-1'), ('item', 'PMA-1')]
 >>> docs[1]["decade"], docs[1]["transcript"], docs[1]["layout"], sorted(words[0])
-('1980', 'قال سجن', {'segments': 1, 'open': '\\nقال\\t0\\nسجن\\t0\\n', 'restricted': '\\n'}, ['اسري', 'السجون', 'قالوا', 'نفحه'])
+('1980', 'قال سجون|سجن', {'segments': 1, 'open': '\\nقال\\t0\\nسجون\\t0\\nسجن\\t0\\n', 'restricted': '\\n'}, ['اسري', 'السجون', 'قالوا', 'نفحه'])
 """
 
 import re
 from datetime import UTC, datetime
 
 from whoosh import columns, fields
-from whoosh.analysis import SpaceSeparatedTokenizer
 
-from .analysis import WORD_PATTERN, arabic_analyzer, name_analyzer
-from .normalization import DIGIT_FOLDS, normalize
-from .stemming import MAX_WORD
+from .analysis import (
+    READINGS,
+    WORD_PATTERN,
+    ReadingsTokenizer,
+    arabic_analyzer,
+    arabic_positions,
+    name_analyzer,
+    normalized_word,
+)
+from .normalization import DIGIT_FOLDS
+from .stemming import ARABIC_LETTERS, MAX_WORD
+from .stopwords import STOP_WORDS
 
 #: The facets of a search, in the order pages show them; also the field scopes of the query
 #: language (``narrator:حمدونة``, ``decade:1980``).
@@ -48,7 +57,8 @@ _DIGITS = str.maketrans(DIGIT_FOLDS)
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _WORD = re.compile(WORD_PATTERN)
 _TEXT = arabic_analyzer()
-_KNOWN: dict[str, tuple[str, str]] = {}  # word as written -> (term or "", normalized word)
+#: word as written -> ((term, start, end) of each of its positions, normalized word)
+_KNOWN: dict[str, tuple[tuple[tuple[str, int, int], ...], str]] = {}
 _KNOWN_MAX = 300_000
 
 
@@ -56,7 +66,7 @@ def build_schema() -> fields.Schema:
     """The schema of the index (item, segment and vocab documents share it)."""
     text = arabic_analyzer()
     names = name_analyzer()
-    analyzed = SpaceSeparatedTokenizer()  # transcripts come analyzed by text_tokens()
+    analyzed = ReadingsTokenizer()  # transcripts come analyzed by text_tokens()
     return fields.Schema(
         kind=fields.ID(),
         identifier=fields.ID(),
@@ -85,24 +95,26 @@ def build_schema() -> fields.Schema:
 
 
 def text_tokens(text: str) -> list[tuple[str, int, int, str]]:
-    """(term, start, end, normalized word) of each word of ``text`` that is not a stop word.
+    """(term, start, end, normalized word) of each position of ``text`` (each word that is not
+    a stop word; each piece of a run-together word).
 
-    The terms are those of :func:`indexer.terms` (every filter of the analyzer reads one word
-    at a time, so each distinct spelling is analyzed once and remembered); start and end are
-    offsets into ``text``, the word as written.
+    The terms are those of :func:`indexer.terms`, the readings of one word joined by
+    :data:`~indexer.analysis.READINGS` (every filter of the analyzer reads one word at a time,
+    so each distinct spelling is analyzed once and remembered); start and end are offsets into
+    ``text``, the word (or piece) as written.
 
     >>> from indexer import terms
-    >>> sample = "وَقَالَ الأسرى في سجنِ نفحــة: «الحريةُ قادمة» - Prisoners freed in ١٩٨٠م"
-    >>> [t[0] for t in text_tokens(sample)] == terms(sample)
+    >>> sample = "وَقَالَ الأسرى في سجنِ نفحــة: «الحريةُ قادمة» - Prisoners freed in ١٩٨٠م #كلناغزة"
+    >>> [r for t in text_tokens(sample) for r in t[0].split("|")] == terms(sample)
     True
-    >>> text_tokens("في نفحــة")
-    [('نفح', 3, 9, 'نفحه')]
+    >>> text_tokens("في نفحــة ذكرى")
+    [('نفحه', 3, 9, 'نفحه'), ('ذكري', 10, 14, 'ذكري')]
     """
     found = []
     for match in _WORD.finditer(text):
-        term, word = _KNOWN.get(match.group()) or _learn(match.group())
-        if term:
-            found.append((term, match.start(), match.end(), word))
+        parts, word = _KNOWN.get(match.group()) or _learn(match.group())
+        for term, start, end in parts:
+            found.append((term, match.start() + start, match.start() + end, word))
     return found
 
 
@@ -110,14 +122,21 @@ def index_terms(text: str) -> tuple[list[str], list[str]]:
     """The terms of ``text`` (as :func:`text_tokens`) and its normalized words, without offsets.
 
     >>> index_terms("وَقَالَ الأسرى في سجنِ نفحة")
-    (['قال', 'اسر', 'سجن', 'نفح'], ['وقال', 'الاسري', 'سجن', 'نفحه'])
+    (['قال', 'اسري|اسير', 'سجن', 'نفحه'], ['وقال', 'الاسري', 'سجن', 'نفحه'])
     """
     known = [_KNOWN.get(w) or _learn(w) for w in _WORD.findall(text)]
-    return [k[0] for k in known if k[0]], [k[1] for k in known if k[0]]
+    return [t[0] for k in known for t in k[0]], [k[1] for k in known if k[0]]
 
 
-def _learn(written: str) -> tuple[str, str]:
-    known = (next((t.text for t in _TEXT(written)), ""), normalize(written)[:MAX_WORD])
+def _learn(written: str) -> tuple[tuple[tuple[str, int, int], ...], str]:
+    word = normalized_word(written)
+    if word and word[0] in ARABIC_LETTERS and word not in STOP_WORDS:
+        parts = tuple(
+            (READINGS.join(found), start, end) for found, start, end in arabic_positions(written)
+        )
+    else:
+        parts = tuple((t.text, 0, len(written)) for t in _TEXT(written))[:1]
+    known = (parts, word)
     if len(_KNOWN) < _KNOWN_MAX and len(written) <= 4 * MAX_WORD:  # not a flood of letters
         _KNOWN[written] = known
     return known
@@ -147,10 +166,11 @@ def item_documents(item: dict) -> tuple[list[dict], tuple[set[str], set[str]]]:
             number = len(segment_docs)
             said = where[restricted]
             for term in terms:
-                if term in said:
-                    said[term].append(number)
-                else:
-                    said[term] = [number]
+                for reading in term.split(READINGS):
+                    if reading in said:
+                        said[reading].append(number)
+                    else:
+                        said[reading] = [number]
             streams[restricted].append(" ".join(terms))
             words[restricted].update(segment_words)
             segment_docs.append(

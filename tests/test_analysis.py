@@ -16,6 +16,7 @@ from indexer import (
     lexicon,
     morphology,
     normalization,
+    query,
     stemming,
     stopwords,
     thesaurus,
@@ -146,7 +147,7 @@ def test_arabic_latin_and_digits_in_one_text():
     assert _texts(analysis.ArabicTokenizer(), text) == [
         "زار", "Nafha", "سنة", "1980", "و", "١٩٩٢", "mp3", "٢٠١٧", "م",
     ]  # fmt: skip
-    assert indexer.terms(text) == ["زار", "nafha", "سن", "1980", "1992", "mp3", "2017"]
+    assert indexer.terms(text) == ["زار", "nafha", "سنه", "1980", "1992", "mp3", "2017"]
 
 
 def test_offsets_slice_back_to_the_original_vocalized_words():
@@ -158,12 +159,20 @@ def test_offsets_slice_back_to_the_original_vocalized_words():
     assert [original for _, original in tokens] == [
         "قَالَتْ", "أُمُّ", "الأَسِيرِ", "انتظرتُه", "٢٠", "سنةً", "فلسطــين",
     ]  # fmt: skip
-    assert [term for term, _ in tokens] == ["قالت", "ام", "اسر", "انتظر", "20", "سن", "فلسط"]
+    assert [term for term, _ in tokens] == ["قال", "ام", "اسير", "انتظر", "20", "سنه", "فلسطين"]
 
 
 def test_positions_count_stop_words_out():
     tokens = indexer.arabic_analyzer()("الأسرى في سجن نفحة", positions=True)
-    assert [(t.text, t.pos) for t in tokens] == [("اسر", 0), ("سجن", 1), ("نفح", 2)]
+    assert [(t.text, t.pos) for t in tokens] == [("اسري", 0), ("اسير", 0), ("سجن", 1), ("نفحه", 2)]
+
+
+def test_a_run_together_word_takes_a_position_per_piece():
+    tokens = indexer.arabic_analyzer()("#الحريةللأسرى في #كلناغزة اليوم", positions=True)
+    assert [(t.text, t.pos) for t in tokens] == [
+        ("حريه", 0), ("حريهللاسر", 0), ("اسري", 1), ("اسير", 1), ("غزه", 2), ("كلناغز", 2),
+        ("يوم", 3),
+    ]  # fmt: skip
 
 
 def test_highlight_marks_the_original_vocalized_word():
@@ -185,8 +194,13 @@ def test_phrase_query_across_stop_words_and_spelling():
         writer.add_document(text="اعتقلوه في سجنِ نفحةَ الصحراوي")
         writer.add_document(text="نفحة بعيدة عن السجن")
     with ix.searcher() as searcher:
-        query = QueryParser("text", schema).parse('"السجن نفحه"')
-        assert len(searcher.search(query)) == 1
+        context = query._Context(searcher.reader(), {"text": 1.0}, False)
+        phrases = context.terms("text", query.positions(query._TEXT, "السجن نفحه"))
+        assert [len(searcher.search(p)) for p in phrases] == [1]
+        # a word of several readings: a phrase per reading the index holds
+        phrases = context.terms("text", query.positions(query._TEXT, "السجون نفحة"))
+        assert [p.words for p in phrases] == [["سجن", "نفحه"]]
+        assert [len(searcher.search(p)) for p in phrases] == [1]
 
 
 # Stemming.
@@ -273,7 +287,7 @@ def test_stop_words_are_normalized_and_dropped():
 
 def test_content_words_that_look_like_function_words_are_kept():
     assert {"ام", "نفس", "ظل", "سجن", "اسير"}.isdisjoint(STOP_WORDS)
-    assert indexer.terms("أم الأسير") == ["ام", "اسر"]
+    assert indexer.terms("أم الأسير") == ["ام", "اسير"]
 
 
 # English and mixed text.
@@ -284,12 +298,12 @@ def test_english_tokens_get_porter_stemming_and_arabic_tokens_arabic_stemming():
         "prison", "were", "visit", "prison",
     ]  # fmt: skip
     assert indexer.terms("visited السجون in Nafha والأسرى") == [
-        "visit", "سجن", "nafha", "اسر",
+        "visit", "سجون", "سجن", "nafha", "اسري", "اسير",
     ]  # fmt: skip
 
 
 def test_terms_keeps_order_and_duplicates():
-    assert indexer.terms("السجن ثم السجون ثم سجن") == ["سجن", "سجن", "سجن"]
+    assert indexer.terms("السجن ثم السجون ثم سجن") == ["سجن", "سجون", "سجن", "سجن"]
 
 
 # The analyzers as Whoosh objects.
@@ -312,7 +326,7 @@ def test_analyzer_in_a_schema_survives_an_index_on_disk(tmp_path):
     schema = fields.Schema(text=fields.TEXT(analyzer=indexer.arabic_analyzer()))
     index.create_in(tmp_path, schema)
     reopened = index.open_dir(tmp_path)
-    assert [t.text for t in reopened.schema["text"].analyzer("الأسرى")] == ["اسر"]
+    assert [t.text for t in reopened.schema["text"].analyzer("الأسرى")] == ["اسري", "اسير"]
 
 
 def test_query_mode_gives_the_same_terms():
@@ -348,4 +362,20 @@ def test_standard_analyzer_is_the_baseline_we_beat():
     # Whoosh's own analyzer neither folds hamza nor keeps vocalized words whole.
     standard = [t.text for t in StandardAnalyzer()("أَسْرَى")]
     assert standard != ["اسري"]
-    assert indexer.terms("أَسْرَى") == indexer.terms("اسرى") == ["اسر"]
+    assert indexer.terms("أَسْرَى") == indexer.terms("اسرى") == ["اسري", "اسير"]
+
+
+def test_the_lexicon_cache_holds_what_building_makes(tmp_path, monkeypatch):
+    import marshal
+
+    built = lexicon._build()
+    thawed = lexicon._thaw(marshal.loads(marshal.dumps(lexicon._freeze(built))))
+    for name in ("words", "nouns", "nouns_in_teh"):
+        assert getattr(thawed, name).exact == getattr(built, name).exact
+        assert getattr(thawed, name).loose == getattr(built, name).loose
+    assert thawed.singulars == built.singulars
+    # the cache is named by what it is made from, under XDG_CACHE_HOME; off when asked
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert lexicon.cache_path().parent == tmp_path / "prisoners-archive"
+    monkeypatch.setenv("ARCHIVE_LEXICON_CACHE", "off")
+    assert lexicon.cache_path() is None

@@ -339,7 +339,7 @@ def test_media_column_ingests_and_runs_the_job(app, tmp_path):
         recording = item("PMA-0001").recordings[0]
         assert recording.original_filename == "شهادة.wav"
         assert recording.latest_job.state == "done"  # QUEUE IMMEDIATE: run inline
-        assert {f.role for f in recording.files} == {"original", "access", "peaks"}
+        assert {f.role for f in recording.files} == {"original", "access", "peaks", "small"}
         assert item("PMA-0001").transcripts[0].recording_id == recording.id
         assert item("PMA-0002").recordings == []
         actions = {e.action for e in db.session.scalars(select(AuditEvent))}

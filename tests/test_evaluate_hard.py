@@ -82,6 +82,7 @@ def test_pairs_are_counted_for_each_analyzer():
     # FTS5 compares whole words: it joins no two different forms and keeps every pair apart.
     assert counts[evaluate_hard.FTS5][:2] == (0, len(must_not))
     assert counts[evaluate_hard.OURS][0] > 0
+    assert counts[evaluate_hard.OURS][1] == len(must_not)  # precision 100 %: issue 15
 
 
 def test_the_queries_file_is_one_object_a_line():

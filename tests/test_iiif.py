@@ -295,9 +295,11 @@ def test_collections_list_the_visible_manifests(client, archive):
     unknown = client.get("/iiif/collections/999999")
     assert secret.status_code == unknown.status_code == 404
     secret_id = str(ids["مسودات سرية"])
-    assert secret.get_data(as_text=True).replace(secret_id, "999999") == unknown.get_data(
-        as_text=True
+    # the page names its own address (language links): the id is there and nowhere else
+    secret_page = re.sub(
+        rf"/collections/{secret_id}\b", "/collections/999999", secret.get_data(as_text=True)
     )
+    assert secret_page == unknown.get_data(as_text=True)
     assert secret.headers["Access-Control-Allow-Origin"] == "*"
 
 

@@ -326,6 +326,7 @@ def argument_values(app, catalogue: Catalogue, rule) -> dict[str, list[tuple[obj
         "number": [(1, None), (2, None)],  # the numbered files of a large sitemap
         "token_id": [(999999, None)],  # another user's API token, or none
         "upload_id": [("0" * 32, None)],  # a resumable upload (staff only; none exists)
+        "mail_id": [(999999, None)],  # a message of the mail outbox (admins only; none exists)
         "code": [(code, None) for code in ("testimony", "song", "event", "lecture", "interview")],
         "kind": [(k, None) for k in ("people", "tags", "collections", "places")],
         "filename": [
@@ -670,6 +671,7 @@ PUBLIC_POSTS = {
     "oai.endpoint": {"harvest_records"},  # a harvest brings the records' datestamps up to date
     "accounts.create_token": {"api_tokens", "audit_events"},  # one's own API token
     "accounts.revoke_token": set(),
+    "accounts.mail_language": {"users"},  # the language of one's own mail
     # The API's writes: only with a read-write token of a staff account (never a cookie).
     "api.create_item": set(),
     "api.update_item": set(),

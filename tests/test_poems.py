@@ -6,7 +6,14 @@ from sqlalchemy import select
 
 import indexer
 from archive.catalogue import items, transcripts, verses
-from archive.catalogue.transcript_formats import ParsedSegment, parse_text, to_text, to_webvtt
+from archive.catalogue.transcript_formats import (
+    ParsedSegment,
+    parse_ohms,
+    parse_text,
+    parse_webvtt,
+    to_text,
+    to_webvtt,
+)
 from archive.db import db
 from archive.models import Item
 
@@ -149,3 +156,91 @@ def test_editor_round_trip_marks_a_verse_and_a_stanza_end(app, client, auth):
         assert verses.ends_stanza(first.text)
         assert verses.halves(second.text) is None
     assert "\t" in client.get(url).get_data(as_text=True)  # the editor shows it again
+
+
+# Export and import keep verses and stanzas exactly
+
+
+def _stored_poem(timed: bool) -> list[ParsedSegment]:
+    """The four verses of POEM as stored (the second ends its stanza), timed or not."""
+    read = verses.read_verses(parse_text(POEM))
+    if not timed:
+        return read
+    return [
+        ParsedSegment(4.0 * n, 4.0 * n + 3.5, segment.text, "") for n, segment in enumerate(read)
+    ]
+
+
+def _texts(segments) -> list[str]:
+    return [segment.text for segment in segments]
+
+
+def test_webvtt_keeps_the_halves_and_the_stanza_ends():
+    poem = _stored_poem(timed=True)
+    assert verses.ends_stanza(poem[1].text) and not verses.ends_stanza(poem[0].text)
+    again = parse_webvtt(to_webvtt(poem))
+    assert _texts(again) == _texts(poem)
+    assert [(s.start, s.end) for s in again] == [(s.start, s.end) for s in poem]
+    # A cue of prose that ends with an empty line is trimmed as before: only verses keep it.
+    assert _texts(parse_webvtt("WEBVTT\n\n00:00.000 --> 00:01.000\nنثر\n<c></c>\n")) == ["نثر"]
+
+
+def test_plain_text_of_a_poem_is_typed_as_a_poem_and_reads_back():
+    poem = _stored_poem(timed=False)
+    written = to_text(poem, verses=True)
+    lines = written.split("\n")
+    assert lines[0] == poem[0].text and lines[2] == "" and lines[3] == poem[2].text
+    assert _texts(verses.read_verses(parse_text(written))) == _texts(poem)
+    # Without verses= (or with prose in it) a transcript is written one paragraph a segment.
+    assert to_text(poem) == "\n\n".join(s.text.rstrip("\n") for s in poem) + "\n"
+    mixed = [ParsedSegment(None, None, "مقدمة نثرية"), *poem]
+    assert to_text(mixed, verses=True) == to_text(mixed)
+
+
+def test_ohms_keeps_the_halves_and_the_stanza_ends():
+    from archive.exchange.ohms import OhmsRecord, OhmsTranscript, to_ohms
+
+    poem = _stored_poem(timed=True)
+    record = OhmsRecord(id="POEM-9", dt="2026-01-01", title="قصيدة",
+                        transcript=OhmsTranscript("ar", poem))  # fmt: skip
+    assert _texts(parse_ohms(to_ohms(record))) == _texts(poem)
+
+
+@pytest.mark.parametrize("timed", [False, True], ids=["untimed", "timed"])
+def test_csv_export_and_import_keep_verses_and_stanzas(app, tmp_path, timed):
+    from archive.exchange.csv_io import export_csv, import_csv
+
+    identifier = f"POEM-CSV-{int(timed)}"
+    _item(app, identifier, "poem")
+    poem = _stored_poem(timed)
+    with app.app_context():
+        item = items.find_item(identifier)
+        transcripts.attach(item, poem, language="ar", source_format="vtt", user=None)
+        assert _texts(item.transcripts[0].segments) == _texts(poem)
+        export_csv(tmp_path / "out.csv")
+        written = next((tmp_path / "out.transcripts").glob(f"{identifier}.ar.*"))
+        assert written.suffix == (".vtt" if timed else ".txt")
+        # Spoil the stored poem, then import the export: the verses and stanzas come back.
+        transcripts.attach(item, parse_text("نثر فقط"), language="ar", source_format="txt",
+                           user=None, verses=False)  # fmt: skip
+        db.session.remove()
+    with app.app_context():
+        report = import_csv(tmp_path / "out.csv")
+        assert report.transcripts >= 1
+        stored = items.find_item(identifier).transcripts[0].segments
+        assert _texts(stored) == _texts(poem)
+        assert [verses.ends_stanza(s.text) for s in stored] == [False, True, False, False]
+        if timed:
+            assert [(s.start, s.end) for s in stored] == [(s.start, s.end) for s in poem]
+        db.session.remove()
+
+
+def test_the_text_download_of_a_poem_prints_it_as_a_poem(app, client):
+    _item(app, "POEM-TXT", "poem")
+    _attach(app, "POEM-TXT", POEM)
+    with app.app_context():
+        transcript_id = items.find_item("POEM-TXT").transcripts[0].id
+        db.session.remove()
+    text = client.get(f"/items/POEM-TXT/transcripts/{transcript_id}.txt").get_data(as_text=True)
+    assert text.split("\n\n")[0].count("\t") == 2  # the first stanza: two verses, two lines
+    assert _texts(verses.read_verses(parse_text(text))) == _texts(_stored_poem(timed=False))

@@ -191,3 +191,53 @@ def test_play_all_links_on_the_pages(client, songs):
         page = client.get(path).get_data(as_text=True)
         assert f'href="/queue?{source}"' in page, path
         assert f'data-queue-src="/queue.json?{source}"' in page, path
+
+
+def test_each_entry_names_its_small_rendition_and_the_server_reads_save_data(client, songs):
+    """The queue plays the small rendition when data is saved, as the listening page does:
+    each entry names it (and its type, for canPlayType), and the answer says whether the
+    Save-Data header or the switch's cookie asks for it."""
+    data = entries(client, "items=SONG-1,SONG-2")
+    assert data["save_data"] is False
+    for entry in data["entries"]:
+        assert entry["small"] == entry["media"].rsplit("/", 1)[0] + "/small"
+        assert entry["small_type"] == 'audio/webm; codecs="opus"'
+        small = client.get(entry["small"])
+        assert small.status_code == 200 and small.mimetype == "audio/webm"
+        normal = client.get(entry["media"])
+        assert len(small.get_data()) < len(normal.get_data())
+        small.close()
+        normal.close()
+    response = client.get("/queue.json?items=SONG-1", headers={"Save-Data": "on"})
+    assert response.get_json()["save_data"] is True
+    assert "Save-Data" in response.headers["Vary"]  # a shared cache keeps the two apart
+    client.set_cookie("save-data", "off")  # the visitor's own choice outweighs the header
+    response = client.get("/queue.json?items=SONG-1", headers={"Save-Data": "on"})
+    assert response.get_json()["save_data"] is False
+    client.set_cookie("save-data", "on")
+    assert entries(client, "items=SONG-1")["save_data"] is True
+
+
+@pytest.mark.parametrize(
+    "lang,shown,hidden,title_lang",
+    [
+        ("ar", "يا ظلام السجن خيّم", "English SONG-1", "ar"),
+        ("en", "English SONG-1", "يا ظلام السجن خيّم", "en"),
+        ("fr", "English SONG-1", "يا ظلام السجن خيّم", "en"),
+    ],
+)
+def test_item_titles_follow_the_page_language(client, songs, lang, shown, hidden, title_lang):
+    """The lists of items (a collection, a tag, a person, the home page) show the title in the
+    page's language, marked with its own language, and the other one when there is no such
+    title (the written poem has only an Arabic one)."""
+    for path in (
+        f"/collections/{songs['collection']}",
+        f"/tags/{songs['tag']}",
+        f"/people/{songs['poet']}",
+        "/",
+    ):
+        page = client.get(f"{path}?lang={lang}").get_data(as_text=True)
+        assert f'lang="{title_lang}" dir="auto">{shown}</a>' in page, (path, lang)
+        assert hidden not in page, (path, lang)
+    listing = client.get(f"/collections/{songs['collection']}?lang={lang}").get_data(as_text=True)
+    assert 'lang="ar" dir="auto">قصيدة مكتوبة</a>' in listing  # no English title: the Arabic

@@ -133,7 +133,7 @@ def test_small_source_first_when_saving_data(app, client, catalogue):
     client.set_cookie("save-data", "on")
     page = client.get(url).get_data(as_text=True)
     assert sources(page) == ["small", "access"]
-    assert 'class="save-data-toggle"' in page and "js/data-saver.js" in page
+    assert '<div class="data-saver"' in page and "js/data-saver.js" in page
 
 
 def test_sizes_beside_downloads_in_each_language(app, client, catalogue):
@@ -179,7 +179,8 @@ def test_regenerate_makes_only_the_missing_small_renditions(app, client, runner,
             db.session.delete(small)
         db.session.commit()
     page = client.get(f"/items/{catalogue[0]}").get_data(as_text=True)
-    assert sources(page) == ["access"] and "save-data-toggle" not in page
+    # No switch beside the player (the queue bar's own stays, for queues of other items).
+    assert sources(page) == ["access"] and '<div class="data-saver"' not in page
 
     result = runner.invoke(derivatives_command, ["regenerate", "--all", "--small", "--wait"])
     assert result.exit_code == 0, result.output

@@ -273,7 +273,13 @@ def test_two_web_hosts_and_two_workers_share_one_archive(deployment, tmp_path):
         )
         stored = db.session.scalars(select(MediaFile)).all()
         bucket = store()
-        assert {entry.role for entry in stored} == {"original", "access", "poster", "peaks"}
+        assert {entry.role for entry in stored} == {
+            "original",
+            "access",
+            "poster",
+            "peaks",
+            "small",
+        }
         for entry in stored:  # nothing lost: every file there, with its checksum
             assert bucket.sha256(entry.relpath) == entry.sha256, entry.relpath
         # ... and nothing left half-made by the killed run.

@@ -269,7 +269,7 @@ def test_an_upload_keeps_its_original_and_access_copies_in_the_bucket(
     original, digest = made["files"]["original"]
     assert original == original_relpath(sha256(source.read_bytes())) == original_relpath(digest)
     assert stored[original] == source.read_bytes()
-    assert set(made["files"]) == {"original", "access", "peaks"}
+    assert set(made["files"]) == {"original", "access", "peaks", "small"}
     assert set(stored) == {relpath for relpath, _ in made["files"].values()}
     for relpath, recorded in made["files"].values():
         assert sha256(stored[relpath]) == recorded
@@ -280,7 +280,7 @@ def test_a_video_gets_its_poster_in_the_bucket(on_s3, client, auth, s3_server, b
     made = publish_upload(
         on_s3, client, auth, make_video(tmp_path / "clip.mp4", seconds=1, size="320x240")
     )
-    assert set(made["files"]) == {"original", "access", "poster", "peaks"}
+    assert set(made["files"]) == {"original", "access", "poster", "peaks", "small"}
     poster, _ = made["files"]["poster"]
     assert objects(s3_server, bucket)[poster][:3] == b"\xff\xd8\xff"  # a JPEG
 
@@ -384,7 +384,9 @@ def test_backup_then_restore_into_a_fresh_instance_on_another_bucket(
     saved = tmp_path / "backup"
     with on_s3.app_context():
         counts = backup.backup(saved)
-    assert counts["files"] == len(before) == 7  # 2 originals, access copies, peaks; a poster
+    assert (
+        counts["files"] == len(before) == 9
+    )  # 2 originals, access and small copies, peaks; a poster
     assert {p.relative_to(saved / "media").as_posix() for p in (saved / "media").rglob("*")
             if p.is_file()} == set(before)  # fmt: skip
 
@@ -420,7 +422,7 @@ def test_a_backup_of_the_media_folder_restores_into_a_bucket(
     bucket = s3_server.new_bucket()
     fresh = create_app({**app_config(tmp_path / "fresh"), "STORAGE": s3_server.settings(bucket)})
     with fresh.app_context():
-        assert backup.restore(tmp_path / "backup") == {"items": 1, "files": 3}
+        assert backup.restore(tmp_path / "backup") == {"items": 1, "files": 4}
         db.session.remove()
         db.engine.dispose()
     close_stores(fresh)
@@ -453,7 +455,7 @@ def test_derivatives_deleted_from_the_bucket_and_made_again(
     stored = objects(s3_server, bucket)
     with on_s3.app_context():
         rows = {f.relpath: f.sha256 for f in db.session.scalars(select(MediaFile))}
-    assert set(stored) == set(rows) and len(rows) == 3
+    assert set(stored) == set(rows) and len(rows) == 4
     assert all(sha256(stored[relpath]) == digest for relpath, digest in rows.items())
     assert local_files(on_s3) == []
 
@@ -490,12 +492,12 @@ def test_withdrawal_keeps_the_original_and_deletion_removes_everything(
         withdrawal.withdraw(items.find_item(kept["identifier"]), "Consent withdrawn", user=None)
     stored = objects(s3_server, bucket)
     assert kept["files"]["original"][0] in stored
-    assert not {kept["files"][role][0] for role in ("access", "peaks")} & set(stored)
+    assert not {kept["files"][role][0] for role in ("access", "peaks", "small")} & set(stored)
     assert client.get(f"/media/{kept['recording']}/access").status_code == 410
     with on_s3.app_context():
         item = items.find_item(gone["identifier"])
         counts = withdrawal.delete(item, user=None, confirm=gone["identifier"])
-        assert counts["files"] == 3
+        assert counts["files"] == 4
     left = set(objects(s3_server, bucket))
     assert left == {kept["files"]["original"][0]}  # the withdrawn item's original stays
 
@@ -525,7 +527,7 @@ def test_bag_from_one_bucket_and_unbag_into_another(
     assert sha256(stored[original]) == digest
     with other.app_context():
         recording = db.session.scalars(select(Recording)).one()
-        assert {f.role for f in recording.files} == {"original", "access", "peaks"}
+        assert {f.role for f in recording.files} == {"original", "access", "peaks", "small"}
         assert all(f.relpath in stored for f in recording.files)
         db.session.remove()
         db.engine.dispose()

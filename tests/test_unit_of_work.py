@@ -134,5 +134,11 @@ def test_a_video_is_probed_once_from_ingest_to_poster_and_peaks(app, tmp_path, m
         done = ingest(storage.local(clip), user=None, identifier="UOW-V", title="فيديو")
         job = db.session.get(Job, done.job.id)
         assert job.state == "done", job.error  # the queue runs jobs inline in tests
-        assert {f.role for f in done.recording.files} == {"original", "access", "poster", "peaks"}
+        assert {f.role for f in done.recording.files} == {
+            "original",
+            "access",
+            "poster",
+            "peaks",
+            "small",
+        }
     assert probed == ["clip.mp4"]

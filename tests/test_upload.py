@@ -83,7 +83,7 @@ def test_audio_upload_end_to_end(app, client, staff, tmp_path):
         assert stored.name == digest and stored.read_bytes() == source.read_bytes()
         assert not stored.stat().st_mode & stat.S_IWUSR  # written once, read-only
         roles = {f.role for f in recording.files}
-        assert roles == {"original", "access", "peaks"}
+        assert roles == {"original", "access", "peaks", "small"}
         assert recording.file("access").relpath.endswith(".m4a")
         actions = [e.action for e in db.session.scalars(select(AuditEvent))]
         assert "ingest" in actions and "transcoded" in actions
@@ -100,7 +100,13 @@ def test_video_upload_makes_720p_copy_and_poster(app, client, staff, tmp_path):
         assert item.type == "lecture"
         recording = item.recordings[0]
         assert (recording.kind, recording.width, recording.height) == ("video", 1920, 1080)
-        assert {f.role for f in recording.files} == {"original", "access", "poster", "peaks"}
+        assert {f.role for f in recording.files} == {
+            "original",
+            "access",
+            "poster",
+            "peaks",
+            "small",
+        }
         access = Path(app.config["MEDIA"]["ROOT"]) / recording.file("access").relpath
     probe = subprocess.run(
         ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
@@ -259,4 +265,4 @@ def test_silent_video_gets_access_copy_and_poster_without_waveform(app, client, 
     assert client.get(result["status"]).get_json()["state"] == "done"
     with app.app_context():
         recording = db.session.scalar(select(Recording))
-        assert {f.role for f in recording.files} == {"original", "access", "poster"}
+        assert {f.role for f in recording.files} == {"original", "access", "poster", "small"}

@@ -87,7 +87,7 @@ def test_withdrawn_item_is_gone_for_all_but_staff(app, client, auth, public_item
     assert status_of(client, f"/media/{public_item['recording']}/access")[0] == 200
     assert found(app, "عسقلان") == [ident]
     assert all(path.is_file() for path in public_item["derivatives"])
-    assert len(public_item["derivatives"]) == 2  # access copy and peaks
+    assert len(public_item["derivatives"]) == 3  # access and small copies, peaks
 
     auth.login("archivist@example.org")
     confirm = client.get(f"/manage/items/{ident}/withdraw?lang=en").get_data(as_text=True)
@@ -152,7 +152,7 @@ def test_reinstated_item_gets_its_derivatives_again(app, client, auth, public_it
         item = items.find_item(ident)
         assert item.status == "draft" and item.withdrawn_at is None
         roles = sorted(f.role for f in item.recordings[0].files)
-        assert roles == ["access", "original", "peaks"]
+        assert roles == ["access", "original", "peaks", "small"]
         assert item.recordings[0].latest_job.state == "done"
         actions = [e.action for e in db.session.scalars(select(AuditEvent))]
         assert "reinstate" in actions and "regenerate-derivatives" in actions
@@ -207,7 +207,13 @@ def test_only_an_admin_deletes_for_good_after_typing_the_identifier(app, client,
     ident = info["identifier"]
     with app.app_context():
         recording = db.session.get(Recording, info["recording"])
-        assert sorted(f.role for f in recording.files) == ["access", "original", "peaks", "poster"]
+        assert sorted(f.role for f in recording.files) == [
+            "access",
+            "original",
+            "peaks",
+            "poster",
+            "small",
+        ]
     assert found(app, "عسقلان") == [ident]
 
     auth.login("archivist@example.org")

@@ -52,6 +52,12 @@ def catalogue(app):
     return app
 
 
+@pytest.fixture(autouse=True)
+def english(client):
+    """The pages in English, whose words these tests read (Arabic is the default)."""
+    client.set_cookie("lang", "en")
+
+
 def ids(app, **args) -> list[str]:
     with app.app_context():
         filters = listing.Filters.parse(args)

@@ -22,6 +22,7 @@ from archive.access.rules import can_view
 from archive.db import db
 from archive.errors import ArchiveError, NotFound
 from archive.i18n import _
+from archive.mail import messages
 from archive.models import AccessRequest, Item, User, is_identifier, utcnow
 from archive.uow import operation
 
@@ -76,6 +77,7 @@ def request_access(user: User, identifier: str, reason: str) -> AccessRequest:
     audit.record(
         user, "access.request", item, reindex=False, request=request.id, identifier=identifier
     )
+    messages.access_requested(request)
     return request
 
 
@@ -140,6 +142,7 @@ def grant(
         researcher=request.user.email,
         until=until.isoformat(),
     )
+    messages.access_decided(request, last_day=until)
     return request
 
 
@@ -158,6 +161,7 @@ def refuse(request: AccessRequest, *, by: User | None, note: str = "") -> Access
         researcher=request.user.email,
         note=note.strip(),
     )
+    messages.access_decided(request)
     return request
 
 
@@ -177,6 +181,7 @@ def revoke(request: AccessRequest, *, by: User | None, note: str = "") -> Access
         researcher=request.user.email,
         note=note.strip(),
     )
+    messages.access_decided(request)
     return request
 
 

@@ -17,11 +17,12 @@ from flask import current_app
 from sqlalchemy import case, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from archive import audit
+from archive import audit, mail
 from archive.accounts import tokens
 from archive.db import db
 from archive.errors import ArchiveError, NotFound
 from archive.i18n import _
+from archive.mail import messages
 from archive.models import ROLES, LoginAttempt, User, utcnow
 from archive.uow import operation
 
@@ -88,14 +89,15 @@ def register(
     confirmation: str,
     affiliation: str,
     purpose: str,
+    language: str = "ar",
 ) -> User | None:
-    """A new researcher account, waiting for an admin's approval.
+    """A new researcher account, waiting for an admin's approval; the admins are told by
+    mail.  ``language`` (ar, en, fr: the one the page was in) is the language of their mail.
 
     When the email already has an account, nothing is made or changed and None is returned,
     after the same work (a password hashed) and with only a ``user.register-existing``
-    event for the admins: the caller answers exactly as for a new account, so registering
-    never tells anyone who has an account.  (Once the archive sends mail, the owner is to be
-    told by mail.)
+    event for the admins and a mail to the owner of the address: the caller answers exactly
+    as for a new account, so registering never tells anyone who has an account.
     """
     name, affiliation, purpose = name.strip(), affiliation.strip(), purpose.strip()
     email = normal_email(email)
@@ -110,9 +112,11 @@ def register(
     if len(affiliation) > 2000 or len(purpose) > 5000:
         raise ArchiveError(_("The affiliation or the purpose is too long."))
     _check_new_account(email, password, "researcher", confirmation)
-    if find_user(email) is not None:
+    existing = find_user(email)
+    if existing is not None:
         generate_password_hash(password, method="scrypt")  # as long as making the account
         audit.record(None, "user.register-existing", reindex=False, email=email)
+        messages.registration_existing(existing)
         return None
     user = create_user(
         email,
@@ -123,8 +127,10 @@ def register(
         name=name,
         affiliation=affiliation,
         purpose=purpose,
+        language=mail.language(language),
     )
     audit.record(user, "user.register", reindex=False, email=user.email)
+    messages.registration_received(user)
     return user
 
 
@@ -177,6 +183,7 @@ def approve(user: User, *, by: User | None) -> User:
     user.approved, user.active = True, True
     user.approved_at, user.approved_by_id = utcnow(), _id(by)
     audit.record(by, "user.approve", reindex=False, email=user.email)
+    messages.registration_decided(user, approved=True)
     return user
 
 
@@ -188,6 +195,7 @@ def refuse(user: User, *, by: User | None, note: str = "") -> User:
     user.active = False
     _end_sessions(user)
     audit.record(by, "user.refuse", reindex=False, email=user.email, note=note.strip())
+    messages.registration_decided(user, approved=False, note=note)
     return user
 
 
@@ -219,6 +227,15 @@ def deactivate(user: User, *, by: User | None) -> User:
     user.active = False
     _end_sessions(user)
     audit.record(by, "user.deactivate", reindex=False, email=user.email)
+    return user
+
+
+@operation
+def set_language(user: User, language: str) -> User:
+    """The language (ar, en, fr) the archive's mail to ``user`` is written in."""
+    if language not in mail.LANGUAGES:
+        raise ArchiveError(_("Mail can be written in Arabic, English or French."))
+    user.language = language
     return user
 
 

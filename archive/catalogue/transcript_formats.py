@@ -79,7 +79,11 @@ Writers
     missing end becomes the next cue's start, or five seconds later. Text is escaped (& < >)
     so "<script>" stays text, and a blank line inside a text is written as "<c></c>" so it
     does not end the cue. to_text writes one paragraph per segment; a blank line inside a
-    segment's text will read back as two paragraphs. An OHMS record is written by
+    segment's text will read back as two paragraphs. Verses of poems keep their tab between
+    the two halves everywhere; the last verse of a stanza (its text ends with a line break)
+    is a cue ending with an empty line in WebVTT, read back as that line break, and with
+    ``to_text(..., verses=True)`` an untimed poem is written one verse a line, a blank line
+    between stanzas, as archive.catalogue.verses reads a poem. An OHMS record is written by
     archive.exchange.ohms, which reads back through parse_ohms.
 """
 
@@ -497,7 +501,38 @@ def _cue_text(raw: str, line_breaks: bool = False) -> tuple[str, str]:
                 stack.pop()
             elif name == "ruby" and stack[-1] == "rt":
                 del stack[-2:]
-    return (speaker or "").strip(_TRIM), "".join(parts).strip(_TRIM)
+    joined = "".join(parts)
+    text = joined.strip(_TRIM)
+    if is_verse(text) and "\n" in joined[len(joined.rstrip(_TRIM)) :]:
+        text += STANZA_END  # the last verse of a stanza, as to_webvtt writes it
+    return (speaker or "").strip(_TRIM), text
+
+
+# Verses of poems (archive.catalogue.verses): the two halves of a verse joined by one tab, and
+# one line break after the last verse of a stanza. The writers keep both, so that an export
+# reads back as the same verses and stanzas.
+
+VERSE_SEPARATOR = "\t"
+STANZA_END = "\n"
+
+
+def is_verse(text: str) -> bool:
+    """Whether ``text`` (without its stanza end) is a verse: two halves, one tab between.
+
+    >>> is_verse("أراك عصي الدمع\\tشيمتك الصبر"), is_verse("سطر من النثر")
+    (True, False)
+    """
+    if text.count(VERSE_SEPARATOR) != 1 or "\n" in text or "\r" in text:
+        return False
+    first, second = text.split(VERSE_SEPARATOR)
+    return bool(first.strip() and second.strip())
+
+
+def _verse_body(text: str) -> str | None:
+    """A segment's text without its stanza end when it is a verse, else None."""
+    body = _normalise(text or "")
+    body = body.removesuffix(STANZA_END)
+    return body if is_verse(body) else None
 
 
 def _cue_tokens(raw: str) -> Iterator[tuple[str, str, str]]:
@@ -876,10 +911,34 @@ def _one_line(speaker: str | None) -> str:
     return " ".join(_lines(speaker or "")).strip(_TRIM)
 
 
-def to_text(segments: Iterable[Any]) -> str:
-    """Plain text, one paragraph per segment, with '[hh:mm:ss] Speaker: ' before timed ones."""
+def to_text(segments: Iterable[Any], *, verses: bool = False) -> str:
+    """Plain text, one paragraph per segment, with '[hh:mm:ss] Speaker: ' before timed ones.
+
+    With ``verses`` (a poem or a song), a transcript that is all untimed verses is written as
+    a poem is typed: one verse a line, its halves split by a tab, a blank line between
+    stanzas; archive.catalogue.verses.read_verses reads it back to the same verses.
+    """
+    segments = list(segments)
+    if verses and segments and all(_untimed_verse(segment) for segment in segments):
+        return _stanzas(segments)
     paragraphs = [_text_paragraph(segment) for segment in segments]
     return "\n\n".join(paragraphs) + "\n" if paragraphs else ""
+
+
+def _untimed_verse(segment: Any) -> bool:
+    return (
+        segment.start is None and not _one_line(segment.speaker) and bool(_verse_body(segment.text))
+    )
+
+
+def _stanzas(segments: list[Any]) -> str:
+    """Untimed verses as lines, a blank line after each stanza's last verse."""
+    out = []
+    for segment in segments:
+        out.append(_verse_body(segment.text) + "\n")
+        if _normalise(segment.text).endswith(STANZA_END) and segment is not segments[-1]:
+            out.append("\n")
+    return "".join(out)
 
 
 def _text_paragraph(segment: Any) -> str:

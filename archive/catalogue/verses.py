@@ -3,7 +3,9 @@
 A verse is stored in the segment's own text, the halves joined by one tab, so export and
 search need nothing new: the words of both halves are in the text exactly once, and a plain
 text export written with tabs reads back as the same verses.  The last verse of a stanza ends
-with one line break.  Unmarked segments are left exactly as they are.
+with one line break.  Unmarked segments are left exactly as they are.  The transcript writers
+and readers (archive.catalogue.transcript_formats) keep both, so an export of a poem reads
+back as the same verses and stanzas.
 """
 
 from __future__ import annotations
@@ -11,10 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from archive.catalogue.transcript_formats import ParsedSegment
+from archive.catalogue.transcript_formats import STANZA_END, ParsedSegment, is_verse
+from archive.catalogue.transcript_formats import VERSE_SEPARATOR as SEPARATOR
 
-SEPARATOR = "\t"
-STANZA_END = "\n"
 VERSE_TYPES = ("poem", "song")
 
 # Between the halves, as people type them: a tab, "..." or "…", or " * ".
@@ -28,11 +29,9 @@ def halves(text: str) -> tuple[str, str] | None:
     ('أراك عصي الدمع', 'شيمتك الصبر')
     """
     body = _without_stanza_end(text)
-    if body.count(SEPARATOR) != 1 or "\n" in body:
+    if not is_verse(body):
         return None
     first, second = body.split(SEPARATOR)
-    if not first.strip() or not second.strip():
-        return None
     return first, second
 
 

@@ -47,9 +47,17 @@ def main():
 
 
 def _add_commands() -> None:
-    from archive.cli import batch, instance, lifecycle, migration, preservation, records
+    from archive.cli import (
+        batch,
+        instance,
+        lifecycle,
+        migration,
+        preservation,
+        records,
+        uploads,
+    )
 
-    for module in (instance, records, lifecycle, preservation, migration, batch):
+    for module in (instance, records, lifecycle, preservation, migration, batch, uploads):
         for command in module.COMMANDS:
             main.add_command(command)
 

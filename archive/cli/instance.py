@@ -1,5 +1,5 @@
 """Commands that run the archive and look after its instance: init, serve, worker, the
-demo, search and reindex, fixity, backup and restore."""
+demo, search and reindex, fixity, backup and restore (the long ones show their progress)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from archive.cli.common import fail, require_ready
+from archive.cli.progress import Stages
 from archive.errors import ArchiveError
 
 
@@ -178,7 +179,8 @@ def reindex(procs: int | None):
         large = (db.session.scalar(select(func.count(Item.id))) or 0) > 500
         procs = (os.cpu_count() or 1) if large else 1
     started = time.monotonic()
-    count = rebuild(procs=procs)
+    with Stages("reindex") as progress:
+        count = rebuild(procs=procs, progress=progress)
     click.echo(f"Indexed {count} item(s) in {time.monotonic() - started:.1f} s.")
 
 
@@ -188,7 +190,8 @@ def fixity():
     """Re-verify every stored original against its recorded SHA-256 (exit 1 on any problem)."""
     from archive.holdings.fixity import check_all
 
-    report = check_all(echo=lambda line: click.echo(line, err=True))
+    with Stages("fixity") as progress:
+        report = check_all(echo=lambda line: click.echo(line, err=True), progress=progress)
     click.echo(
         f"Checked {report.checked} original(s): {report.ok} intact, "
         f"{len(report.mismatched)} changed, {len(report.missing)} missing."
@@ -205,7 +208,8 @@ def backup(dest: Path):
     from archive.holdings.backup import backup as run
 
     try:
-        counts = run(dest)
+        with Stages(dest.name or str(dest)) as progress:
+            counts = run(dest, progress=progress)
     except ArchiveError as exc:
         fail(str(exc))
     click.echo(
@@ -221,7 +225,8 @@ def restore(src: Path):
     from archive.holdings.backup import restore as run
 
     try:
-        counts = run(src)
+        with Stages(src.name or str(src)) as progress:
+            counts = run(src, progress=progress)
     except ArchiveError as exc:
         fail(str(exc))
     click.echo(f"Restored {counts['items']} item(s) and {counts['files']} file(s) from {src}.")

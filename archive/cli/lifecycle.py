@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from archive.cli.common import fail, wait_for
+from archive.cli.common import fail, run_jobs
 from archive.errors import ArchiveError
 from archive.uow import unit_of_work
 
@@ -143,7 +143,7 @@ def _report(done, wait: bool) -> None:
         click.echo(f"Queued {len(done.jobs)} job(s) for the worker.")
         return
     ids = [job.id for job in done.jobs]
-    failed = [job_id for job_id in ids if not wait_for(job_id, f"job {job_id}")]
+    failed = run_jobs(ids, "derivatives")
     if failed:
         fail(f"{len(failed)} of {len(ids)} job(s) failed.")
     click.echo(f"Made the derivatives of {len(ids)} recording(s).")

@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from archive.cli.common import fail, wait_for
+from archive.cli.common import fail, run_jobs
 from archive.errors import ArchiveError
 
 
@@ -75,7 +75,7 @@ def unbag(paths, update, wait):
         f"{len(done.created)} created, {len(done.updated)} updated, "
         f"{done.jobs} recording(s) queued for access copies."
     )
-    if wait and not all(wait_for(job_id, f"job {job_id}") for _, (job_id,) in uow.jobs):
+    if wait and run_jobs([job_id for _, (job_id,) in uow.jobs], "unbag"):
         fail("Some access copies could not be made: see `archive jobs list`.")
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from archive.cli.common import fail, wait_for
+from archive.cli.common import fail, run_job, wait_for
+from archive.cli.progress import Stages, Unshown
 from archive.errors import ArchiveError
 from archive.models import ITEM_TYPES, ROLES
 
@@ -151,50 +152,64 @@ def users_password(email: str):
 @click.option("--wait", is_flag=True, help="Make the access copies now, in this process.")
 @with_appcontext
 def ingest(files, identifier, title, type_, transcript, language, wait):
-    """Ingest audio or video files, each as a new draft item."""
+    """Ingest audio or video files, each as a new draft item (the progress goes to stderr)."""
+    from archive.catalogue import transcripts
+
+    if len(files) > 1 and (identifier or title or transcript):
+        fail("--identifier, --title and --transcript take exactly one FILE.")
+    segments = None  # (segments, format) of --transcript
+    if transcript is not None:
+        try:
+            segments = transcripts.read_file(transcript)
+        except ArchiveError as exc:
+            fail(str(exc))
+    described = {"identifier": identifier, "title": title, "type": type_}
+    failed = 0
+    many = len(files) > 1 or wait  # one file, stored and queued: nothing to follow
+    shown = Stages(files[0].name if len(files) == 1 else "ingest") if many else Unshown()
+    with shown as progress:
+        progress("ingesting", 0, len(files))
+        for number, path in enumerate(files):
+
+            def report(fraction: float, number: int = number) -> None:
+                progress("ingesting", number + fraction, len(files))
+
+            if not _ingest_one(path, described, segments, language, wait, report):
+                failed += 1
+            progress("ingesting", number + 1, len(files))
+    if failed:
+        fail(f"{failed} of {len(files)} file(s) failed.")
+
+
+def _ingest_one(path, described: dict, segments, language, wait, report) -> bool:
+    """Ingest one file as a new item ``described`` (and with ``wait`` make its access copies
+    here, calling ``report(fraction)``); False when it failed, its reason said on stderr."""
     from archive.catalogue import transcripts
     from archive.holdings import storage
     from archive.holdings.ingest import ingest as run_ingest
     from archive.uow import unit_of_work
 
-    if len(files) > 1 and (identifier or title or transcript):
-        fail("--identifier, --title and --transcript take exactly one FILE.")
-    segments = None
-    if transcript is not None:
-        try:
-            segments, fmt = transcripts.read_file(transcript)
-        except ArchiveError as exc:
-            fail(str(exc))
-    failed = 0
-    for path in files:
-        try:
-            # One unit: the item, its recording and its transcript, or nothing at all.
-            with unit_of_work(queue_jobs=not wait) as uow:  # --wait runs the job here
-                done = run_ingest(
-                    storage.local(path),
+    try:
+        # One unit: the item, its recording and its transcript, or nothing at all.
+        with unit_of_work(queue_jobs=not wait) as uow:  # --wait runs the job here
+            done = run_ingest(storage.local(path), user=None, **described)
+            if segments is not None:
+                segments_, fmt = segments
+                transcripts.attach(
+                    done.item,
+                    segments_,
+                    language=language,
+                    recording=done.recording,
+                    source_format=fmt,
                     user=None,
-                    identifier=identifier,
-                    title=title,
-                    type=type_,
                 )
-                if segments is not None:
-                    transcripts.attach(
-                        done.item,
-                        segments,
-                        language=language,
-                        recording=done.recording,
-                        source_format=fmt,
-                        user=None,
-                    )
-        except ArchiveError as exc:
-            click.echo(f"{path}: {exc}", err=True)
-            failed += 1
-            continue
-        click.echo(f"{path} → {done.item.identifier} ({done.recording.kind}, job {done.job.id})")
-        if wait and not all(wait_for(job_id, path.name) for _, (job_id,) in uow.jobs):
-            failed += 1
-    if failed:
-        fail(f"{failed} of {len(files)} file(s) failed.")
+    except ArchiveError as exc:
+        click.echo(f"{path}: {exc}", err=True)
+        return False
+    click.echo(f"{path} → {done.item.identifier} ({done.recording.kind}, job {done.job.id})")
+    if not wait:
+        return True
+    return all(run_job(job_id, path.name, report) for _, (job_id,) in uow.jobs)
 
 
 @click.group()
@@ -252,7 +267,6 @@ def import_(csv_file: Path, media_dir: Path | None):
 
     The file is read as a stream, twice (checked, then written); the progress goes to stderr:
     bars on a terminal, else a line now and then."""
-    from archive.cli.progress import Stages
     from archive.exchange.csv_io import import_csv
 
     try:
@@ -296,7 +310,8 @@ def export(csv_file: Path | None, ohms_dir: Path | None, public_only: bool | Non
     if csv_file is not None:
         from archive.exchange.csv_io import export_csv
 
-        count = export_csv(csv_file)
+        with Stages(csv_file.name) as progress:
+            count = export_csv(csv_file, progress=progress)
         click.echo(f"Exported {count} item(s) to {csv_file}.")
     if ohms_dir is not None:
         from archive.exchange.ohms import export_directory

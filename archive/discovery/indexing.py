@@ -259,11 +259,20 @@ def document(item: Item, segments: dict[int, list[dict]] | None = None) -> dict:
     }
 
 
-def reindex(batch: int = 200, procs: int = 1) -> int:
-    """Rebuild the whole index from the database into a fresh folder and swap it in."""
+def reindex(
+    batch: int = 200, procs: int = 1, progress: Callable[[str, int, int], None] | None = None
+) -> int:
+    """Rebuild the whole index from the database into a fresh folder and swap it in;
+    ``progress("indexing", items read, items to index)`` after each batch read."""
+    total = 0
+    if progress is not None:
+        indexed = select(func.count(Item.id)).where(Item.status != "withdrawn")
+        total = db.session.scalar(indexed) or 0
 
     def every_item():
-        last = 0
+        last = done = 0
+        if progress is not None:
+            progress("indexing", 0, total)
         while True:
             ids = list(
                 db.session.scalars(
@@ -274,10 +283,14 @@ def reindex(batch: int = 200, procs: int = 1) -> int:
                 )
             )
             if not ids:
+                if progress is not None:  # fewer than counted, when some went meanwhile
+                    progress("indexing", done, done)
                 return
             yield from load_documents(ids)
-            last = ids[-1]
+            last, done = ids[-1], done + len(ids)
             db.session.expunge_all()
+            if progress is not None:  # items made since it was counted go past the total
+                progress("indexing", done, max(total, done))
 
     with writer_lock(timeout=600):
         # Rows up to here are covered by the rebuild; later ones may name items it read

@@ -38,6 +38,7 @@ from archive import audit
 from archive.access import consent
 from archive.catalogue import authority, items, transcripts
 from archive.catalogue.transcript_formats import ParsedSegment, to_text, to_webvtt
+from archive.catalogue.verses import VERSE_TYPES
 from archive.db import db
 from archive.discovery import indexing
 from archive.errors import ArchiveError
@@ -80,7 +81,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"  # what a spreadsheet shows a cell as text after, and what the export adds
 
 #: ``progress(stage, done, total)``: "checking" counts bytes of the file read, "writing" and
-#: "indexing" count items (see archive/cli/progress.py).
+#: "indexing" count items, and so does "exporting" (see archive/cli/progress.py).
 Progress = Callable[[str, int, int], None]
 
 
@@ -708,8 +709,9 @@ def _with_links() -> tuple:
     )
 
 
-def export_csv(path: Path) -> int:
+def export_csv(path: Path, progress: Progress | None = None) -> int:
     """Write every item to ``path``, transcripts beside it; the number of items written."""
+    progress = progress or _unreported
     path = Path(path)
     folder_name = f"{path.stem}.transcripts"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -718,12 +720,14 @@ def export_csv(path: Path) -> int:
     with open(path, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(COLUMNS)
-        for item in catalogue:
+        progress("exporting", 0, len(catalogue))
+        for done, item in enumerate(catalogue, start=1):
             row = _export_row(item)
             row["transcript"], row["transcript_language"] = _export_transcript(
                 item, path.parent, folder_name
             )
             writer.writerow([quote_formula(row[column]) for column in COLUMNS])
+            progress("exporting", done, len(catalogue))
     return len(catalogue)
 
 
@@ -759,6 +763,9 @@ def _export_transcript(item: Item, folder: Path, folder_name: str) -> tuple[str,
     timed = all(s.start is not None for s in segments)
     name = f"{item.identifier}.{chosen.language}.{'vtt' if timed else 'txt'}"
     (folder / folder_name).mkdir(parents=True, exist_ok=True)
-    content = to_webvtt(segments) if timed else to_text(segments)
+    # A poem's verses and stanzas read back as they are: WebVTT keeps them cue by cue, and
+    # untimed verses are written as a poem is typed (archive.catalogue.verses reads it so).
+    poem = item.type in VERSE_TYPES
+    content = to_webvtt(segments) if timed else to_text(segments, verses=poem)
     (folder / folder_name / name).write_text(content, encoding="utf-8", newline="")
     return f"{folder_name}/{name}", chosen.language

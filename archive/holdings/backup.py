@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import current_app
@@ -27,6 +28,14 @@ from archive.models import MediaFile
 
 MANIFEST = "manifest-sha256.txt"
 
+#: ``progress(stage, done, total)``: "copying" (backup), "verifying" and "restoring" (restore)
+#: count files; "indexing" counts the items of the rebuilt index.
+Progress = Callable[[str, int, int], None]
+
+
+def _unreported(stage: str, done: int, total: int) -> None:
+    pass
+
 
 def _database_path() -> Path:
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
@@ -35,8 +44,9 @@ def _database_path() -> Path:
     return Path(url.database)
 
 
-def backup(dest: Path) -> dict:
+def backup(dest: Path, progress: Progress | None = None) -> dict:
     """Write a backup into ``dest`` (new or empty); return the counts."""
+    progress = progress or _unreported
     if dest.exists() and any(dest.iterdir()):
         raise ArchiveError(f"{dest} is not empty: back up into a new folder.")
     (dest / "media").mkdir(parents=True, exist_ok=True)
@@ -49,7 +59,8 @@ def backup(dest: Path) -> dict:
         source.close()
     lines = [f"{media.sha256_file(dest / 'archive.db')}  archive.db"]
     files = _files_in(dest / "archive.db")
-    for relpath, sha256 in files:
+    progress("copying", 0, len(files))
+    for done, (relpath, sha256) in enumerate(files, start=1):
         copy = dest / "media" / relpath
         copy.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -64,6 +75,7 @@ def backup(dest: Path) -> dict:
                 f"media/{relpath} does not match its recorded checksum: run archive fixity."
             )
         lines.append(f"{sha256}  media/{relpath}")
+        progress("copying", done, len(files))
     (dest / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return {
         "files": len(files),
@@ -77,13 +89,16 @@ def _files_in(database: Path) -> list[tuple[str, str]]:
         return sorted(set(snapshot.execute("SELECT relpath, sha256 FROM media_files").fetchall()))
 
 
-def verify(src: Path) -> list[tuple[str, str]]:
+def verify(src: Path, progress: Progress | None = None) -> list[tuple[str, str]]:
     """Check a backup's manifest; return its (sha256, path) lines or say what is wrong."""
+    progress = progress or _unreported
     manifest = src / MANIFEST
     if not manifest.is_file():
         raise ArchiveError(f"{src} has no {MANIFEST}: it is not an archive backup.")
     entries = []
-    for number, line in enumerate(manifest.read_text(encoding="utf-8").splitlines(), start=1):
+    lines = manifest.read_text(encoding="utf-8").splitlines()
+    progress("verifying", 0, len(lines))
+    for number, line in enumerate(lines, start=1):
         sha256, sep, path = line.partition("  ")
         if not sep or ".." in Path(path).parts or Path(path).is_absolute():
             raise ArchiveError(f"{MANIFEST} line {number} is malformed.")
@@ -92,15 +107,17 @@ def verify(src: Path) -> list[tuple[str, str]]:
                 f"{path} is missing or damaged in the backup (manifest line {number})."
             )
         entries.append((sha256, path))
+        progress("verifying", number, len(lines))
     return entries
 
 
-def restore(src: Path) -> dict:
+def restore(src: Path, progress: Progress | None = None) -> dict:
     """Bring a verified backup into this (empty) instance, then migrate and reindex."""
     from archive import migrate
     from archive.discovery import indexing
 
-    entries = verify(src)
+    progress = progress or _unreported
+    entries = verify(src, progress)
     database = _database_path()
     if database.exists() and _has_items(database):
         raise ArchiveError("This instance already holds items: restore into an empty instance.")
@@ -110,7 +127,8 @@ def restore(src: Path) -> dict:
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     database.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src / "archive.db", database)
-    for sha256, path in entries:
+    progress("restoring", 0, len(entries))
+    for done, (sha256, path) in enumerate(entries, start=1):
         if path.startswith("media/"):
             relpath = path.removeprefix("media/")
             try:
@@ -120,8 +138,9 @@ def restore(src: Path) -> dict:
                     store().put_file(relpath, src / path)
             except (OSError, media.MediaError) as exc:
                 raise ArchiveError(f"{path} could not be put back into storage: {exc}") from exc
+        progress("restoring", done, len(entries))
     migrate.upgrade()
-    items = indexing.reindex()
+    items = indexing.reindex(progress=progress)
     missing = [
         f.relpath for f in db.session.scalars(select(MediaFile)) if not store().exists(f.relpath)
     ]

@@ -28,16 +28,26 @@ class FixityReport:
         return [f"MISMATCH {p}" for p in self.mismatched] + [f"MISSING {p}" for p in self.missing]
 
 
-def check_all(echo: Callable[[str], None] | None = None, batch: int = 50) -> FixityReport:
-    """Hash every original (superseded ones too), record each check, audit the run."""
+def check_all(
+    echo: Callable[[str], None] | None = None,
+    batch: int = 50,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> FixityReport:
+    """Hash every original (superseded ones too), record each check, audit the run.
+
+    ``progress("hashing", checked, originals)`` is called before the first and after each."""
     report = FixityReport()
     originals = db.session.scalars(
         select(MediaFile).where(MediaFile.role == "original").order_by(MediaFile.id)
     ).all()
+    if progress is not None:
+        progress("hashing", 0, len(originals))
     for start in range(0, len(originals), batch):
         with unit_of_work():  # the checks so far are kept, whatever happens next
             for original in originals[start : start + batch]:
                 _check(original, report, echo)
+                if progress is not None:
+                    progress("hashing", report.checked, len(originals))
     with unit_of_work():
         audit.record(None, "fixity", None, checked=report.checked, ok=report.ok,
                      mismatched=len(report.mismatched), missing=len(report.missing))  # fmt: skip

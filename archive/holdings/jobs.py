@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -330,46 +329,6 @@ def _remove_partial_files(folder) -> None:
     if folder.is_dir():
         for partial in folder.glob(".*.part"):
             partial.unlink(missing_ok=True)
-
-
-def run_job_with_progress(job_id: int, label: str) -> None:
-    """Run a transcode in a thread of this process while showing its progress bar."""
-    import threading
-
-    import click
-
-    app = current_app._get_current_object()
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        with app.app_context():
-            try:
-                transcode(job_id)
-            except BaseException as exc:  # reported below, in the caller's thread
-                errors.append(exc)
-
-    thread = threading.Thread(target=work, name=f"job-{job_id}")
-    thread.start()
-    shown, job = 0, db.session.get(Job, job_id)
-    # When a worker took the job first, this one returns at once: follow the worker's run.
-    deadline = time.monotonic() + current_app.config["MEDIA"]["TRANSCODE_TIMEOUT"] + 60
-    with click.progressbar(length=100, label=label, show_percent=True, file=sys.stderr) as bar:
-        while thread.is_alive() or (
-            not errors
-            and job is not None
-            and job.state not in ("done", "failed")
-            and time.monotonic() < deadline
-        ):
-            thread.join(0.3) if thread.is_alive() else time.sleep(0.3)
-            db.session.expire_all()
-            job = db.session.get(Job, job_id)
-            percent = int(job.progress * 100) if job else 0
-            if percent > shown:
-                bar.update(percent - shown)
-                shown = percent
-        bar.update(100 - shown)
-    if errors:
-        raise errors[0]
 
 
 def _progress_reporter(job: Job, share: float, *, start: float = 0.0):

@@ -269,15 +269,22 @@ def expire_uploads() -> int:
 
 def expire(now: float | None = None) -> int:
     """Remove every upload past its expiry (unfinished or finished); returns how many."""
+    return len(remove_expired(now))
+
+
+def remove_expired(now: float | None = None) -> list[tuple[Resumable, int]]:
+    """Remove every upload past its expiry (unfinished or finished); each one removed with
+    the bytes it had received (``archive uploads expire`` names them)."""
     now = now or time.time()
-    removed = 0
+    removed = []
     for upload in all_uploads():
         if now < upload.expires:
             continue
+        offset = upload.offset  # what it had received, said before its bytes go
         with locks.attempt(f"upload-{upload.id}") as held:
             if held:  # a request writing to it now is left alone until the next round
                 upload.remove()
-                removed += 1
+                removed.append((upload, offset))
     for stray in folder().glob("*.part") if folder().exists() else []:
         if not stray.with_suffix(".json").exists() and now - stray.stat().st_mtime > 3600:
             stray.unlink(missing_ok=True)  # its metadata never got written

@@ -13,6 +13,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from archive.accounts import users as accounts
 from archive.accounts.login import admin_required, login_is_fresh
 from archive.db import db
 from archive.errors import ArchiveError
+from archive.mail import configured as mail_configured
 from archive.models import ROLES, Item, is_identifier
 
 bp = Blueprint("accounts", __name__)
@@ -38,7 +40,13 @@ def _counts():
     def admin_waiting() -> tuple[int, int]:
         return accounts.pending_count(), grants.pending_count()
 
-    return {"admin_waiting": admin_waiting}
+    return {"admin_waiting": admin_waiting, "mail_configured": mail_configured}
+
+
+def _tell_them_yourself() -> None:
+    """After a decision the person is told of by mail: say when no mail goes out."""
+    if not mail_configured():
+        flash(_("Mail is not configured: nobody was told by email, tell them yourself."), "info")
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -78,6 +86,7 @@ def register():
                 confirmation=request.form.get("password2", ""),
                 affiliation=form["affiliation"],
                 purpose=form["purpose"],
+                language=str(get_locale() or "ar"),
             )
         except ArchiveError as exc:
             flash(str(exc), "error")
@@ -143,6 +152,20 @@ def revoke_token(token_id: int):
     token = api_tokens.get(user, token_id)  # only your own: anyone else's is not found
     api_tokens.revoke(token, by=user)
     flash(_("The token “%(name)s” is revoked: it no longer works.", name=token.name))
+    return redirect(url_for("accounts.account"))
+
+
+@bp.post("/account/language")
+@login_required
+def mail_language():
+    """The language the archive's mail to you is written in."""
+    user = current_user._get_current_object()
+    try:
+        accounts.set_language(user, request.form.get("language", ""))
+    except ArchiveError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("The archive will write to you in this language."))
     return redirect(url_for("accounts.account"))
 
 
@@ -241,6 +264,8 @@ def user_action(user_id: int, action: str):
         flash(str(exc), "error")
     else:
         flash(_user_done(action, user))
+        if action in ("approve", "refuse"):
+            _tell_them_yourself()
     return redirect(url_for("accounts.users"))
 
 
@@ -312,4 +337,6 @@ def access_request_action(request_id: int, action: str):
             flash(_("The grant of %(user)s is revoked.", user=entry.user.email))
     except ArchiveError as exc:
         flash(str(exc), "error")
+    else:
+        _tell_them_yourself()
     return redirect(url_for("accounts.access_requests"))

@@ -9,8 +9,16 @@ from flask_login import current_user
 from archive.discovery import browse
 from archive.web import page_cache
 from archive.web.edge import page_number
+from archive.web.listening import script_language
 
 bp = Blueprint("browse", __name__)
+
+
+@bp.app_template_filter("script_language")
+def script_language_filter(text: str | None) -> str:
+    """'ar' for text in Arabic script, else 'en' (the language a title is read in)."""
+    return script_language(text or "")
+
 
 INDEX_TOP = 5  # values shown for each facet on /browse
 HOME_COLLECTIONS = 8

@@ -173,7 +173,7 @@ class Listening:
 
         roles = ["small", "access"] if saves_data() else ["access", "small"]
         return [
-            (self.media_url(role), _source_type(self.files[role]), role)
+            (self.media_url(role), source_type(self.files[role]), role)
             for role in roles
             if role in self.files
         ]
@@ -194,7 +194,7 @@ class Listening:
         return build("media_files.media_file", recording_id=self.recording.id, role=role)
 
 
-def _source_type(stored: MediaFile) -> str:
+def source_type(stored: MediaFile) -> str:
     """A <source> type a browser can answer canPlayType() for exactly (codecs named)."""
     if stored.mimetype == "audio/webm":
         return 'audio/webm; codecs="opus"'

@@ -18,6 +18,7 @@ from flask_login import current_user
 from archive.access.rules import can_edit
 from archive.catalogue import items, transcripts
 from archive.catalogue.transcript_formats import TranscriptFormatError, to_text, to_webvtt
+from archive.catalogue.verses import VERSE_TYPES
 from archive.discovery import browse
 from archive.models import CREDIT_ROLES, Item
 from archive.web import listening, page_cache
@@ -90,7 +91,8 @@ def transcript_file(identifier: str, transcript_id: int, fmt: str):
         abort(404)
     segments = [s for s in record.segments if can_edit(current_user) or not s.restricted]
     try:
-        body = to_webvtt(segments) if fmt == "vtt" else to_text(segments)
+        poem = found.type in VERSE_TYPES  # a poem's text printed as a poem, stanza by stanza
+        body = to_webvtt(segments) if fmt == "vtt" else to_text(segments, verses=poem)
     except TranscriptFormatError:
         abort(404)
     mimetype = "text/vtt" if fmt == "vtt" else "text/plain"

@@ -23,7 +23,8 @@ from archive.discovery import browse
 from archive.errors import NotFound
 from archive.holdings.redaction import served_files
 from archive.models import CREDIT_ROLES, Item, is_identifier
-from archive.web.listening import localized, person_name
+from archive.web.data_saving import saves_data
+from archive.web.listening import localized, person_name, source_type
 
 bp = Blueprint("queue", __name__)
 
@@ -44,6 +45,10 @@ class Entry:
     url: str
     media: str
     kind: str  # audio | video
+    #: The small rendition (Opus audio, 360p video) and its <source> type, played instead of
+    #: ``media`` when the visitor saves data (queue.js, data-saver.js); None when there is none.
+    small: str | None
+    small_type: str | None
     poster: str | None
     duration: float | None
     people: dict[str, list[str]] = field(default_factory=dict)
@@ -122,6 +127,8 @@ def _entry(item: Item, lang: str, staff: bool) -> Entry | None:
             url=url_for("web.item", identifier=item.identifier),
             media=file_url("access"),
             kind=recording.kind,
+            small=file_url("small") if "small" in files else None,
+            small_type=source_type(files["small"]) if "small" in files else None,
             poster=file_url("poster") if "poster" in files else None,
             duration=recording.duration,
             people=people,
@@ -177,13 +184,16 @@ def queue_json():
             "position": _position(request.args, entries),
             "labels": people_labels,
             "share": url_for("queue.queue_page", items=",".join(e.identifier for e in entries)),
+            # The server's reading of the Save-Data header (or the switch's cookie): the
+            # script plays the small renditions then, unless the visitor chose otherwise.
+            "save_data": saves_data(),
         }
     )
     if current_user.is_authenticated:
         response.headers["Cache-Control"] = "private, no-store"
     else:  # public data only: what any anonymous visitor gets for this address
         response.headers["Cache-Control"] = "public, max-age=60"
-        response.headers["Vary"] = "Cookie, Accept-Language"
+        response.headers["Vary"] = "Cookie, Accept-Language, Save-Data"
     return response
 
 

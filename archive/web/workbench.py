@@ -11,10 +11,12 @@ from sqlalchemy import func, select
 
 from archive.access import grants
 from archive.accounts import users
-from archive.accounts.login import staff_required
+from archive.accounts.login import admin_required, staff_required
 from archive.catalogue import batch, listing
 from archive.db import db
 from archive.errors import ArchiveError
+from archive.mail import configured as mail_configured
+from archive.mail import outbox
 from archive.models import Item, Job, Recording, utcnow
 
 bp = Blueprint("workbench", __name__, url_prefix="/manage")
@@ -103,8 +105,13 @@ def attention():
         Item.embargo_until >= utcnow(),
         Item.embargo_until <= soon,
     )
+    mail_failed_count, mail_failed = outbox.failed(FIRST_ROWS)
     return render_template(
         "manage/attention.html",
+        mail_on=mail_configured(),
+        mail_failed_count=mail_failed_count,
+        mail_failed=mail_failed,
+        mail_waiting=outbox.waiting(),
         failed_count=db.session.scalar(select(func.count()).select_from(failed.subquery())),
         failed_jobs=list(db.session.scalars(failed.order_by(Job.id.desc()).limit(FIRST_ROWS))),
         sections=sections,
@@ -123,3 +130,16 @@ def _flag_section(flag: str) -> dict:
     filters = listing.Filters(flags={flag})
     first = db.session.scalars(listing.query(filters).limit(FIRST_ROWS))
     return {"count": listing.count(filters), "items": list(first), "args": filters.args()}
+
+
+@bp.post("/mail/<int:mail_id>/retry")
+@admin_required
+def retry_mail(mail_id: int):
+    """Send a message that was never delivered again (after the mail settings were fixed)."""
+    try:
+        outbox.retry(mail_id)
+    except ArchiveError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("The message will be sent again."))
+    return redirect(url_for("workbench.attention"))

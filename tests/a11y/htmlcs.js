@@ -5,8 +5,11 @@
 // Reads a JSON list of checks on stdin:
 //   [{"id": "home ar 390", "url": "http://127.0.0.1:PORT/?lang=ar",
 //     "viewport": {"width": 390, "height": 844}, "cookies": [{name, value, domain, path}],
-//     "inject": "<span lang=ar>…</span>"}]
-// ("cookies" and "inject" are optional) and prints one JSON list of results on stdout:
+//     "inject": "<span lang=ar>…</span>", "waitFor": "#queue-bar .queue-title",
+//     "click": ["#queue-bar .queue-list-toggle"]}]
+// ("cookies", "inject", "waitFor" and "click" are optional: a part of the page its script
+// shows, awaited, and buttons pressed before the check) and prints one JSON list of results
+// on stdout:
 //   [{"id", "url", "issues": [{code, type, message, selector, context}], "error": null}]
 // Errors (type "error") only: warnings and notices ask a person to judge, not a test.
 "use strict";
@@ -43,6 +46,8 @@ async function check(browser, job) {
     if (!response || response.status() !== 200) {
       return { id: job.id, url: job.url, issues: [], error: `GET answered ${response && response.status()}` };
     }
+    if (job.waitFor) await page.waitForSelector(job.waitFor, { visible: true, timeout: 15000 });
+    for (const selector of job.click || []) await page.click(selector);
     if (job.inject) {
       // Through the DOM (not markup with a style attribute), so the page's CSP allows it.
       await page.evaluate((html) => {

@@ -57,6 +57,7 @@ def focused(page) -> dict:
           const name = el.tagName.toLowerCase() + (el.className && typeof el.className === "string"
             ? "." + el.className.trim().split(/\\s+/).join(".") : "") + (el.id ? "#" + el.id : "");
           const region = el.closest(".player") ? "player" : el.closest("ol.transcript") ? "transcript"
+            : el.closest("#queue-bar") ? "queue"
             : el.closest(".transcript-tools") ? "transcript tools" : el.closest("main") ? "main" : "header";
           return {walk: Number(el.dataset.walk), name, region};
         }"""
@@ -104,14 +105,23 @@ def test_the_skip_link_comes_first_and_skips_to_the_content(demo_collection, pag
     traffic.assert_clean(archive.log())
 
 
+@pytest.mark.parametrize("queue", [False, True], ids=["alone", "with the queue player"])
 def test_every_focusable_element_shows_its_focus_and_nothing_traps_it(
-    demo_collection, page, traffic
+    demo_collection, page, traffic, queue
 ):
     """Tab walks everything from the skip link to the end of the page, through the player and
-    out of the transcript; every stop draws an outline or a shadow it has not without the focus;
-    Shift+Tab walks back to the start."""
+    out of the transcript (and, with a queue, through the queue player's bar and its list);
+    every stop draws an outline or a shadow it has not without the focus; Shift+Tab walks back
+    to the start."""
     archive = demo_collection
+    if queue:  # a queue waiting in the bar, kept across the full load of the listening page
+        page.goto(archive.url("/queue?items=DEMO-001,DEMO-003"))
+        expect(page.locator("#queue-bar .queue-title")).to_be_visible()
     open_item(page, archive)
+    if queue:
+        expect(page.locator("#queue-bar .queue-title")).to_be_visible()
+        page.evaluate("document.querySelector('#queue-bar .queue-list-toggle').click()")
+        expect(page.locator("#queue-entries")).to_be_visible()
     reachable = number_the_elements(page)
     forward, unmarked = [], []
     for _ in range(len(reachable) + 5):
@@ -152,10 +162,11 @@ def test_every_focusable_element_shows_its_focus_and_nothing_traps_it(
     assert not missed, f"Tab never reached elements {missed} of {reachable}"
     assert walked == sorted(walked), "the focus order is not the reading order"
     regions = [stop["region"] for stop in forward]
-    for region in ("player", "transcript"):
+    for region in ("player", "transcript", *(["queue"] if queue else [])):
         assert region in regions, f"Tab never entered the {region}"
         last = max(i for i, r in enumerate(regions) if r == region)
-        assert last + 1 < len(regions), f"Tab did not leave the {region}"
+        # The queue's bar ends the page: Tab leaves it for the browser's own controls.
+        assert region == "queue" or last + 1 < len(regions), f"Tab did not leave the {region}"
     # And back: from past the end, Shift+Tab walks every stop in reverse to the skip link.
     backward = []
     while len(backward) < len(forward) and (not backward or backward[-1] != walked[0]):

@@ -110,3 +110,92 @@ def test_slow_connection_picks_the_small_rendition(demo_collection, browser):
         assert page.evaluate("localStorage.getItem('save-data')") is None  # not a choice
     finally:
         context.close()
+
+
+QUEUE = "#queue-audio"
+
+
+def queue_file(page) -> str:
+    """Which file the queue player plays: the last part of its URL."""
+    return page.eval_on_selector(QUEUE, "a => a.currentSrc.split('#')[0].split('/').pop()")
+
+
+def test_switch_on_a_page_the_queue_player_swapped_in(demo_collection, page, traffic):
+    """The queue keeps playing while the visitor goes from one listening page to another (each
+    <main> swapped in, the scripts run once): the second page's switch works all the same, and
+    the queue goes over to the small renditions with it."""
+    archive = demo_collection
+    page.goto(archive.url("/queue?items=DEMO-001,DEMO-002&lang=en"))
+    expect(page.locator("#queue-bar")).to_be_visible()
+    page.locator("#queue-bar .queue-toggle").click()
+    page.wait_for_function(f"() => document.querySelector('{QUEUE}').currentTime > 0.3")
+    assert queue_file(page) == "access"
+    page.evaluate(f"window.sameDocument = document.querySelector('{QUEUE}')")
+    page.locator("main ol.queue-list a[href='/items/DEMO-001']").click()
+    page.wait_for_url("**/items/DEMO-001")
+    expect(page.locator("main section.listen")).to_have_count(1)
+    page.locator("#queue-bar .queue-list-toggle").click()  # on, from the queue's own list
+    page.locator("#queue-entries a[href='/items/DEMO-002']").click()
+    page.wait_for_url("**/items/DEMO-002")
+    page.wait_for_function(f"() => document.querySelector('{MEDIA}').readyState >= 1")
+    assert page.evaluate(f"window.sameDocument === document.querySelector('{QUEUE}')")
+    assert playing_role(page) == "access"
+    switch = page.locator("main .save-data-toggle")
+    expect(switch).not_to_be_checked()
+    switch.check()
+    page.wait_for_function(
+        f"() => document.querySelector('{MEDIA}').currentSrc.split('#')[0].endsWith('/small')"
+    )
+    page.wait_for_function(
+        f"() => document.querySelector('{QUEUE}').currentSrc.endsWith('/small')"
+    )  # the queue too, from where it was, still playing
+    page.wait_for_function(f"() => !document.querySelector('{QUEUE}').paused")
+    expect(page.locator("#queue-bar .save-data-toggle")).to_be_checked()
+    assert page.evaluate("localStorage.getItem('save-data')") == "on"
+    # And back, from the queue's own switch: the listening page's player follows.
+    page.locator("#queue-bar .save-data-toggle").uncheck()
+    page.wait_for_function(
+        f"() => document.querySelector('{MEDIA}').currentSrc.split('#')[0].endsWith('/access')"
+    )
+    page.wait_for_function(
+        f"() => document.querySelector('{QUEUE}').currentSrc.endsWith('/access')"
+    )
+    expect(switch).not_to_be_checked()
+    traffic.assert_clean(archive.log())
+
+
+def test_the_queue_plays_small_renditions_when_data_is_saved(demo_collection, browser):
+    """Save-Data on: the queue plays each small rendition; its switch says so and turning
+    it off goes back to the normal copy at the same moment, still playing."""
+    archive = demo_collection
+    context = browser.new_context(extra_http_headers={"Save-Data": "on"})
+    try:
+        page = context.new_page()
+        page.goto(archive.url("/queue?items=DEMO-002,DEMO-001&lang=ar"))
+        bar_switch = page.locator("#queue-bar .save-data-toggle")
+        expect(bar_switch).to_be_visible()
+        expect(bar_switch).to_be_checked()
+        expect(bar_switch).to_have_accessible_name("توفير البيانات")
+        page.locator("#queue-bar .queue-toggle").click()
+        page.wait_for_function(f"() => document.querySelector('{QUEUE}').currentTime > 1")
+        assert queue_file(page) == "small"
+        page.locator("#queue-bar .queue-next").click()  # the next one small as well
+        page.wait_for_function(
+            f"() => document.querySelector('{QUEUE}').currentTime > 0.3"
+            f" && document.querySelector('.queue-title').textContent !== ''"
+        )
+        assert queue_file(page) == "small"
+        page.locator("#queue-bar .queue-prev").click()
+        page.wait_for_function(f"() => document.querySelector('{QUEUE}').currentTime > 1")
+        before = page.eval_on_selector(QUEUE, "a => a.currentTime")
+        bar_switch.uncheck()
+        page.wait_for_function(
+            f"() => document.querySelector('{QUEUE}').currentSrc.endsWith('/access')"
+        )
+        page.wait_for_function(
+            f"() => !document.querySelector('{QUEUE}').paused"
+            f" && document.querySelector('{QUEUE}').currentTime >= {before}"
+        )
+        assert page.evaluate("localStorage.getItem('save-data')") == "off"
+    finally:
+        context.close()

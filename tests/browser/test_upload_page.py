@@ -63,7 +63,7 @@ def test_several_files_at_once_each_with_its_own_progress(
     archivist_page, live_archive, traffic, samples
 ):
     page, archive = archivist_page, live_archive
-    tone = samples.tone("tone.wav", seconds=3)
+    tone = samples.tone("tone.wav", seconds=3, freq=471)  # bytes no other test uploads
     film = samples.video("film.mp4", seconds=2)
     notes = samples.text("notes.mp3")
     traffic.expect_refusal("/manage/upload", 422)

@@ -6,9 +6,14 @@
 // slow-2g, 2g or 3g, or the Save-Data header (the server then names the small source first).
 // Switching keeps the position and whether it was playing. A browser that cannot play the
 // small rendition's type (Opus in WebM) keeps the normal copy.
+//
+// Every page of the site shell loads this script (base.html), before queue.js: the queue
+// player asks `archiveDataSaver.saving()` which copy to play and hears the switch through the
+// "archive:save-data" event. The switches of a listening page swapped in by the queue player
+// (the "archive:page" event, see queue.js) are set up then, as those of the first page are.
 (function () {
   "use strict";
-  if (window.archiveDataSaver) return; // one player per group includes this script
+  if (window.archiveDataSaver) return; // loaded once per document (the embed, the site shell)
   const KEY = "save-data";
   const SLOW = ["slow-2g", "2g", "3g"];
 
@@ -40,12 +45,17 @@
   }
 
   // The visitor's choice, else the browser's hints, else the server's reading of the
-  // Save-Data header (it named the small source first).
-  function wanted(media) {
+  // Save-Data header (`hint`).
+  function saving(hint) {
     const choice = stored();
     if (choice) return choice === "on";
+    return slowConnection() || Boolean(hint);
+  }
+
+  // The same for a listening page's player: the server named the small source first.
+  function wanted(media) {
     const first = media && media.querySelector("source[data-role]");
-    return slowConnection() || Boolean(first && first.dataset.role === "small");
+    return saving(Boolean(first && first.dataset.role === "small"));
   }
 
   function withoutHash(url) {
@@ -77,29 +87,39 @@
     );
   }
 
+  // Every switch on the page shows `on`; every listening player plays the copy it names; and
+  // whoever else plays (the queue player) hears it.
+  function choose(on) {
+    remember(on);
+    document.querySelectorAll(".save-data-toggle").forEach((toggle) => {
+      toggle.checked = on;
+    });
+    document.querySelectorAll(".listen audio.media, .listen video.media").forEach((media) => {
+      use(media, on ? "small" : "access");
+    });
+    document.dispatchEvent(new CustomEvent("archive:save-data", { detail: { on: on } }));
+  }
+
+  // A switch: beside a listening player (it shows and applies what that player should play),
+  // or in the queue bar (queue.js sets it as the queue is loaded). Each one once.
   function setUp(toggle) {
+    if (toggle.hasAttribute("data-save-data-ready")) return;
+    toggle.setAttribute("data-save-data-ready", "");
     const section = toggle.closest(".listen");
     const media = section && section.querySelector("audio.media, video.media");
-    if (!media) return;
-    const apply = (on) => use(media, on ? "small" : "access");
-    toggle.checked = wanted(media);
-    apply(toggle.checked);
-    toggle.addEventListener("change", () => {
-      remember(toggle.checked);
-      document.querySelectorAll(".save-data-toggle").forEach((other) => {
-        if (other !== toggle) other.checked = toggle.checked;
-      });
-      document.querySelectorAll(".listen audio.media, .listen video.media").forEach((m) => {
-        use(m, toggle.checked ? "small" : "access");
-      });
-    });
+    if (media) {
+      toggle.checked = wanted(media);
+      use(media, toggle.checked ? "small" : "access");
+    }
+    toggle.addEventListener("change", () => choose(toggle.checked));
   }
 
   function start() {
     document.querySelectorAll(".save-data-toggle").forEach(setUp);
   }
 
-  window.archiveDataSaver = { wanted: wanted, use: use };
+  window.archiveDataSaver = { saving: saving, wanted: wanted, use: use };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
+  document.addEventListener("archive:page", start); // a listening page swapped in (queue.js)
 })();

@@ -4,6 +4,8 @@
 // links are followed by fetch + history.pushState, swapping <main> and the title while the
 // <audio> element stays. The queue (position, time, shuffle) lives in sessionStorage, so a
 // full reload picks it up again. Without script, "Play all" is a link to the queue's page.
+// When the visitor saves data (the switch, the Save-Data header, a slow connection: see
+// data-saver.js), each recording's small rendition is played instead of the normal copy.
 (function () {
   "use strict";
 
@@ -23,9 +25,10 @@
   const listToggle = bar.querySelector(".queue-list-toggle");
   const shuffleButton = bar.querySelector(".queue-shuffle");
   const shareLink = bar.querySelector(".queue-share-link");
+  const saveData = bar.querySelector(".queue-save-data");
   // Pages that a soft navigation must leave alone: staff pages, sign-in and account pages.
   const FULL_LOAD = /^\/(manage|login|logout|register|account|accounts|users|api|media|queue\.json|oai|iiif)(\/|$|\?)/;
-  let state = null; // {entries, order, at, time, shuffle, share}
+  let state = null; // {entries, order, at, time, shuffle, share, saveData}
   let lastSaved = 0;
   let shown = location.pathname + location.search; // the page <main> now holds
 
@@ -55,6 +58,22 @@
 
   function current() {
     return state ? state.entries[state.order[state.at]] : null;
+  }
+
+  /** Whether to play small renditions: the visitor's choice, else the browser's hints, else
+   *  the server's reading of the Save-Data header when the queue was fetched. */
+  function savingData() {
+    const saver = window.archiveDataSaver;
+    return Boolean(saver && saver.saving(state && state.saveData));
+  }
+
+  /** The file to play for `entry`: its small rendition when data is saved and the browser
+   *  can play it, else the normal copy. */
+  function fileOf(entry) {
+    if (entry.small && savingData() && (!entry.small_type || audio.canPlayType(entry.small_type) !== "")) {
+      return entry.small;
+    }
+    return entry.media;
   }
 
   function peopleText(entry) {
@@ -100,6 +119,9 @@
     peopleLine.textContent = peopleText(entry);
     shuffleButton.setAttribute("aria-pressed", state.shuffle ? "true" : "false");
     shareLink.href = state.share;
+    const small = state.entries.some((candidate) => candidate.small);
+    saveData.hidden = !small;
+    if (small) saveData.querySelector("input").checked = savingData();
     renderList();
     showPlaying();
     setMediaSession(entry);
@@ -128,7 +150,7 @@
     state.at = Math.max(0, Math.min(at, state.order.length - 1));
     state.time = time || 0;
     const entry = current();
-    audio.src = entry.media;
+    audio.src = fileOf(entry);
     audio.preload = "auto";
     if (state.time) {
       audio.addEventListener("loadedmetadata", () => { audio.currentTime = state.time; }, { once: true });
@@ -180,7 +202,10 @@
       announce(msg("failed"));
       return;
     }
-    state = { entries: data.entries, order: [...data.entries.keys()], at: 0, time: 0, shuffle: false, share: data.share };
+    state = {
+      entries: data.entries, order: [...data.entries.keys()], at: 0, time: 0, shuffle: false,
+      share: data.share, saveData: Boolean(data.save_data),
+    };
     load(Number.isInteger(position) ? position : data.position, 0, play);
     if (play) toggle.focus();
   }
@@ -246,6 +271,23 @@
     if (state.at < state.order.length - 1) step(1);
   });
   window.addEventListener("pagehide", save);
+
+  // "Save data" switched (here or beside a listening player): the other copy of the same
+  // recording, from the same moment, playing if it was.
+  document.addEventListener("archive:save-data", () => {
+    const entry = current();
+    if (!entry) return;
+    const wanted = new URL(fileOf(entry), location.href).href;
+    if (!audio.getAttribute("src") || audio.src === wanted) return;
+    const time = audio.currentTime;
+    const paused = audio.paused;
+    audio.src = wanted;
+    audio.addEventListener("loadedmetadata", () => {
+      if (time > 0) audio.currentTime = time;
+      if (!paused) audio.play().catch(() => showPlaying());
+    }, { once: true });
+    save();
+  });
 
   // One sound at a time: the listening page's own player and the queue pause each other.
   document.addEventListener("play", (event) => {
