@@ -123,8 +123,10 @@ class _Forms:
             found += [f for f in self.loose.get(written, ()) if compatible(written, f)]
         return found
 
-    def __contains__(self, written: str) -> bool:
-        return bool(self.find(written))
+    def __contains__(self, written: str) -> bool:  # find(), without building its list
+        if written in self.exact:
+            return True
+        return "ا" in written and any(compatible(written, f) for f in self.loose.get(written, ()))
 
     def __len__(self) -> int:
         return len(self.exact)

@@ -332,11 +332,20 @@ def misspelling(written: str) -> str | None:
     return None
 
 
+#: :data:`_NEAR_ENDINGS` by their last letter, so that a form tries only the endings it has.
+_NEAR_BY_LAST = {
+    last: tuple(e for e in _NEAR_ENDINGS if e.endswith(last))
+    for last in {e[-1] for e in _NEAR_ENDINGS}
+}
+
+
 def _near(form: str) -> bool:
-    known = lexicon().attested
-    return known(form) or any(
-        form.endswith(e) and len(form) - len(e) >= 3 and known(form[: -len(e)])
-        for e in _NEAR_ENDINGS
+    words = lexicon().words
+    if form in words:
+        return True
+    return any(
+        form.endswith(e) and len(form) - len(e) >= 3 and form[: -len(e)] in words
+        for e in _NEAR_BY_LAST.get(form[-1:], ())
     )
 
 

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import indexer
 from archive.catalogue import items, transcripts
 from archive.catalogue.transcript_formats import ParsedSegment
 from archive.cli.instance import init as init_command
 from archive.db import db
 from archive.discovery import indexing, search
+from tests.databases import SEARCH_BACKEND
+
+pytestmark = pytest.mark.skipif(
+    SEARCH_BACKEND != "whoosh",
+    reason="a Whoosh index folder of an older format (PostgreSQL: tests/test_index_postgres.py)",
+)
 
 
 def live_folder(app) -> Path:

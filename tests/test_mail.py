@@ -298,6 +298,7 @@ def test_a_server_that_is_down_never_fails_the_change_and_the_mail_follows(app, 
     auth.login("admin@example.org")
     with app.app_context():
         pending = users.create_user("wait@example.org", PASSWORD, "researcher", approved=False)
+        users.set_language(pending, "en")  # the mail in English (Arabic unless they chose)
         pending_id = pending.id
     response = client.post(
         f"/manage/users/{pending_id}/approve",
