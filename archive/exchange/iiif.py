@@ -31,22 +31,11 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from babel import Locale, UnknownLocaleError
 from flask import current_app
 from flask_babel import force_locale, gettext
-from iiif_prezi3 import (
-    Annotation,
-    AnnotationBody,
-    AnnotationPage,
-    Canvas,
-    Choice,
-    Homepage,
-    KeyValueString,
-    Manifest,
-    Provider,
-    TextualBody,
-)
 
 from archive.access import rights
 from archive.access.rules import can_view
@@ -61,6 +50,16 @@ from archive.models import (
 )
 from media.profiles import POSTER_MAX_HEIGHT
 
+if TYPE_CHECKING:
+    from iiif_prezi3 import (
+        AnnotationPage,
+        Canvas,
+        Homepage,
+        KeyValueString,
+        Manifest,
+        Provider,
+    )
+
 Url = Callable[..., str]
 LanguageMap = dict[str, list[str]]
 
@@ -71,6 +70,14 @@ LABEL_LANGUAGES = ("ar", "en", "fr")
 #: The waveform image: this many columns, this high.
 WAVEFORM_WIDTH, WAVEFORM_HEIGHT = 1000, 200
 DATE_RE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def prezi():
+    """The iiif_prezi3 module, imported when a manifest is first made: its pydantic models cost
+    each process about 28 MB, and most requests never need them."""
+    import iiif_prezi3
+
+    return iiif_prezi3
 
 
 def _l(message: str) -> str:
@@ -165,7 +172,7 @@ def language_names(codes: list[str]) -> LanguageMap:
 
 
 def _pair(label: LanguageMap, value: LanguageMap) -> KeyValueString:
-    return KeyValueString(label=label, value=value)
+    return prezi().KeyValueString(label=label, value=value)
 
 
 # --- the manifest ------------------------------------------------------------------------------
@@ -189,7 +196,7 @@ def manifest(
             canvas.seeAlso = recording_see_also(found.recording) or None
         canvases.append(canvas)
     label = language_map([(item.title, item.title_en)]) or {"none": [item.identifier]}
-    made = Manifest(
+    made = prezi().Manifest(
         id=manifest_id,
         label=label,
         metadata=_metadata(item, canvases),
@@ -238,21 +245,21 @@ def _canvas(item: Item, number: int, found: Playable, manifest_id: str, url: Url
     recording, files = found.recording, found.files
     canvas_id = manifest_id.removesuffix("/manifest") + f"/canvas/{recording.id}"
     access = files["access"]
-    body = AnnotationBody(
+    body = prezi().AnnotationBody(
         id=url("media_files.media_file", recording_id=recording.id, role="access"),
         type="Video" if recording.kind == "video" else "Sound",
         format=access.mimetype,
         duration=recording.duration,
     )
-    canvas = Canvas(
+    canvas = prezi().Canvas(
         id=canvas_id,
         label=translated(_l("Recording %(number)s"), number=number),
         duration=recording.duration,
         items=[
-            AnnotationPage(
+            prezi().AnnotationPage(
                 id=f"{canvas_id}/page",
                 items=[
-                    Annotation(
+                    prezi().Annotation(
                         id=f"{canvas_id}/page/media",
                         motivation="painting",
                         body=body,
@@ -339,7 +346,7 @@ def _transcript_pages(
         segments = public_segments(transcript)
         if any(segment.start is not None for segment in segments):
             captions.append(
-                AnnotationBody(
+                prezi().AnnotationBody(
                     id=url(
                         "iiif.transcript", identifier=item.identifier, transcript_id=transcript.id
                     ),
@@ -353,8 +360,8 @@ def _transcript_pages(
         if page is not None:
             pages.append(page)
     if captions:
-        body = captions[0] if len(captions) == 1 else Choice(items=captions)
-        caption = Annotation(
+        body = captions[0] if len(captions) == 1 else prezi().Choice(items=captions)
+        caption = prezi().Annotation(
             id=f"{canvas_id}/captions/vtt",
             motivation="supplementing",
             body=body,
@@ -362,7 +369,7 @@ def _transcript_pages(
         )
         pages.insert(
             0,
-            AnnotationPage(
+            prezi().AnnotationPage(
                 id=f"{canvas_id}/captions",
                 label=translated(_l("Transcript (WebVTT)")),
                 items=[caption],
@@ -388,10 +395,10 @@ def _text_page(
             end = _segment_end(segment, timed, recording.duration)
             target = f"{canvas_id}#t={seconds(segment.start)},{seconds(end)}"
         annotations.append(
-            Annotation(
+            prezi().Annotation(
                 id=f"{page_id}/{segment.id}",
                 motivation="supplementing",
-                body=TextualBody(
+                body=prezi().TextualBody(
                     value=segment.text, format="text/plain", language=transcript.language
                 ),
                 target=target,
@@ -401,7 +408,7 @@ def _text_page(
         return None
     name = language_names([transcript.language])
     label = translated(_l("Transcript: %(language)s"), language=lambda lang: name[lang][0])
-    return AnnotationPage(id=page_id, label=label, items=annotations)
+    return prezi().AnnotationPage(id=page_id, label=label, items=annotations)
 
 
 def _segment_end(segment: Segment, timed: list[Segment], duration: float) -> float:
@@ -473,14 +480,16 @@ def provider(url: Url) -> Provider:
     """The archive, as the Agent that provides every manifest and collection."""
     home = url("web.home")
     name = translated(ARCHIVE_NAME)
-    return Provider(id=f"{home}#archive", label=name, homepage=homepages(url, "web.home", name))
+    return prezi().Provider(
+        id=f"{home}#archive", label=name, homepage=homepages(url, "web.home", name)
+    )
 
 
 def homepages(url: Url, endpoint: str, label: LanguageMap, **values) -> list[Homepage]:
     """The page of the archive showing the same thing: one address, in whichever of the
     interface languages the visitor chooses (Arabic unless they chose another)."""
     return [
-        Homepage(
+        prezi().Homepage(
             id=url(endpoint, **values),
             type="Text",
             label=label,

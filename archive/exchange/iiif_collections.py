@@ -13,8 +13,8 @@ it in ``partOf``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from iiif_prezi3 import Collection, CollectionRef, ManifestRef
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import selectinload
 
@@ -23,6 +23,9 @@ from archive.db import by_code_point, db
 from archive.exchange import iiif
 from archive.models import Collection as CatalogueCollection
 from archive.models import Item, MediaFile, Recording, item_collections
+
+if TYPE_CHECKING:
+    from iiif_prezi3 import Collection, ManifestRef
 
 #: Manifests listed in one collection before it is split into collections of this many.
 PER_PAGE = 500
@@ -84,7 +87,7 @@ def top_collection(*, url: iiif.Url, page: int | None = None) -> Collection | No
     if made is None or page is not None:
         return made
     subcollections = [
-        CollectionRef(
+        iiif.prezi().CollectionRef(
             id=url("iiif.collection", record_id=record.id),
             type="Collection",
             label=_label(record),
@@ -143,7 +146,7 @@ def _paged(
     count = pages(len(ids))
     if page is None and count > 1:
         refs = [
-            CollectionRef(
+            iiif.prezi().CollectionRef(
                 id=page_url(number),
                 type="Collection",
                 label=_page_label(number, len(ids)),
@@ -174,7 +177,7 @@ def _page_label(number: int, total: int) -> iiif.LanguageMap:
 def _collection(
     collection_id: str, label: iiif.LanguageMap, items: list, url: iiif.Url
 ) -> Collection:
-    return Collection(
+    return iiif.prezi().Collection(
         id=collection_id,
         label=label,
         requiredStatement=iiif.attribution(),
@@ -200,7 +203,7 @@ def manifest_refs(ids: list[int], url: iiif.Url) -> list[ManifestRef]:
         found = iiif.playable(item) if item is not None and can_view(None, item) else []
         if not found:
             continue
-        ref = ManifestRef(
+        ref = iiif.prezi().ManifestRef(
             id=url("iiif.manifest", identifier=item.identifier),
             type="Manifest",
             label=iiif.language_map([(item.title, item.title_en)]) or {"none": [item.identifier]},
