@@ -172,6 +172,10 @@ def form_allowed(visible_words: Callable[[list[str]], list[str]]):
     return allowed
 
 
+#: word -> its consonant key, kept across index generations
+_KEYS: dict[str, str] = {}
+
+
 class NameKeys:
     """Words of the index's vocabulary by consonant key, built once per index generation:
     for each key, the most frequent words of each script (bounded)."""
@@ -188,7 +192,11 @@ class NameKeys:
                 break
             if len(word) < 3 or not word.isalpha():
                 continue
-            k = key(word)
+            k = _KEYS.get(word)
+            if k is None:
+                k = key(word)
+                if len(_KEYS) < self.MAX_WORDS:  # the next generation's words are mostly these
+                    _KEYS[word] = k
             if not k or len(k) < 2:
                 continue
             bucket = kept.setdefault((k, arabic(word)), [])

@@ -34,7 +34,7 @@ CURRENT = "current"
 FOLDER_PREFIX = "index-"
 UPDATE_LIMIT_MB = 32  # postings an update keeps in memory before it spills to disk
 SWAP_WAIT = 30.0  # seconds rebuild() waits for a running update before swapping anyway
-FORMAT = "3"  # what the documents hold; an index of another format is rebuilt by `archive init`
+FORMAT = "4"  # what the documents hold; an index of another format is rebuilt by `archive init`
 FORMAT_FILE = "FORMAT"
 VOCAB_PER_ITEM = 100  # an update of more items groups their vocab by kind of access
 
@@ -149,6 +149,12 @@ class Index:
             # The index changed under the search (rebuilt, or segments merged away): again.
             self._close_view()
             return run(self._current_view(), query, **options)
+
+    def prepare(self) -> None:
+        """Read what every search needs (the searcher, the catalogue of its items, the
+        vocabulary by consonant key) now, so that the first visitor does not wait for it."""
+        with self._lock:
+            self._current_view().names  # noqa: B018 - read and kept for the searches to come
 
     def doc_count(self) -> int:
         """Number of live item and segment documents (vocab documents are not counted)."""

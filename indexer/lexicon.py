@@ -70,7 +70,7 @@ _WORD = re.compile("^[\u0621-\u064a]{2,}$")  # ة is U+0629, ى U+0649
 #: out still meets them (see :meth:`Lexicon.attested`).
 _KEPT = ("ة", "ى", "أ", "إ", "آ")
 _KEY_TABLE = {code: folded for code, folded in _TABLE.items() if chr(code) not in _KEPT}
-_LOOSE = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا"})
+LOOSE = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا"})
 HAMZA_ALEFS = "أإآ"
 
 
@@ -112,7 +112,7 @@ class _Forms:
             found: dict[str, list[str]] = {}
             for form in self.exact:
                 if any(c in HAMZA_ALEFS for c in form):
-                    found.setdefault(form.translate(_LOOSE), []).append(form)
+                    found.setdefault(form.translate(LOOSE), []).append(form)
             loose = {k: tuple(sorted(v)) for k, v in found.items()}
         self.loose = loose
 

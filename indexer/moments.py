@@ -12,7 +12,7 @@ from html import escape
 from whoosh import query as wq
 
 from .analysis import READINGS
-from .schema import text_tokens
+from .schema import read_spans, text_tokens
 
 STREAMS = (("transcript", "open"), ("transcript_restricted", "restricted"))
 
@@ -42,7 +42,7 @@ def find_hits(
             segment = _segment(view.searcher, docnum, identifier, layout, number)
             if segment is None or (segment["restricted"] and not restricted_text):
                 continue
-            text = mark(segment["text"], clauses)
+            text = mark(segment["text"], clauses, segment.get("spans"))
             if text is None:
                 continue
             found.append({"start": segment["start"], "end": segment["end"], "text": text})
@@ -150,9 +150,10 @@ def _segment(searcher, docnum: int, identifier: str, layout: dict, number: int) 
     return None
 
 
-def mark(text: str, clauses) -> str | None:
+def mark(text: str, clauses, stored: str | None = None) -> str | None:
     """``text`` HTML-escaped, with the words that match ``clauses`` wrapped in ``<mark>`` as
-    written (harakat and tatweel intact); None when no clause matches.
+    written (harakat and tatweel intact); None when no clause matches. ``stored``: the spans
+    of ``text`` written at index time (:func:`indexer.schema.spans`), else it is analysed here.
 
     Clauses are ("words", set of terms), ("prefix", term prefix) or ("phrase", tuple of the
     readings of each word, the words following one another). A word matches when one of its
@@ -165,7 +166,7 @@ def mark(text: str, clauses) -> str | None:
     >>> mark("الطعام ثم الإضراب", [("phrase", (("اضراب",), ("طعام",)))]) is None
     True
     """
-    tokens = text_tokens(text)
+    tokens = read_spans(stored) if stored is not None else text_tokens(text)
     terms = [frozenset(t[0].split(READINGS)) for t in tokens]
     marked = set()
     for kind, value in clauses:
@@ -184,7 +185,7 @@ def mark(text: str, clauses) -> str | None:
         return None
     out, last = [], 0
     for i in sorted(marked):
-        _, start, end, _ = tokens[i]
+        start, end = tokens[i][1:3]
         out.append(escape(text[last:start]))
         out.append(f"<mark>{escape(text[start:end])}</mark>")
         last = end

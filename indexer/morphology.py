@@ -34,9 +34,11 @@ for its suffixes, and loses only the article. Terms come out normalized
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left
 from functools import lru_cache
 
-from .lexicon import key, lexicon
+from .lexicon import LOOSE, key, lexicon
 from .stemming import ARABIC_LETTERS, MAX_WORD, PROTECTED, strip_suffixes
 
 CONJUNCTIONS = ("و", "ف")
@@ -159,9 +161,7 @@ def _hamza_alefs(written: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _readings(word: str, hamzas: str) -> tuple[str, ...]:
-    found = _attested_readings(word, hamzas)
-    if not found:
-        found.append(_fallback(word, hamzas))
+    found = _attested_readings(word, hamzas) or (_fallback(word, hamzas),)
     terms: list[str] = []
     for stem in found:
         # «كتبت» (she wrote) is the verb «كتب», not the books whose singular is «كتاب».
@@ -183,7 +183,8 @@ def _singulars(stem: str) -> tuple[str, ...]:
     return ()
 
 
-def _attested_readings(word: str, hamzas: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def _attested_readings(word: str, hamzas: str) -> tuple[str, ...]:
     """The stems of ``word``'s best reading whose stem is attested; none when no reading is.
 
     Readings are ranked by the letters they take off (the article not counted): «كتاب» stays
@@ -205,7 +206,7 @@ def _attested_readings(word: str, hamzas: str) -> list[str]:
         if best is None or rank < best[0]:
             best = (rank, chain, taken, rest, stems)
     if best is None:
-        return []
+        return ()
     _, chain, taken, rest, stems = best
     # A bare «ال» may be the article or root letters: a noun whole («التماس», petition;
     # «الهام», inspiration) keeps them, a verb whole («ألهم») does not keep «الهم» (the worry)
@@ -214,8 +215,8 @@ def _attested_readings(word: str, hamzas: str) -> list[str]:
         if not lexicon().noun(stems[0]):
             article = _stems(rest[2:])
             if article:
-                return article
-    return list(stems)
+                return tuple(article)
+    return tuple(stems)
 
 
 def _may_follow(chain: str, rest: str, stem: str) -> bool:
@@ -261,14 +262,22 @@ def pieces(written: str) -> list[str] | None:
 @lru_cache(maxsize=8192)
 def _segment(word: str, hamzas: str) -> tuple[int, ...] | None:
     """Where to cut ``word`` into known pieces (see :func:`pieces`), or None."""
+    costs_at: dict[tuple[int, int], int | None] = {}  # each slice is looked at once
+
+    def cost(a: int, b: int) -> int | None:
+        if (a, b) not in costs_at:
+            costs_at[a, b] = _piece_cost(word[a:b], hamzas[a:b])
+        return costs_at[a, b]
+
     for count in range(2, MAX_PIECES + 1):
         scored = []
         for cuts in _cut_points(len(word), count):
             bounds = (0, *cuts, len(word))
-            costs = [
-                _piece_cost(word[a:b], hamzas[a:b])
-                for a, b in zip(bounds, bounds[1:], strict=False)
-            ]
+            costs = []
+            for a, b in zip(bounds, bounds[1:], strict=False):
+                costs.append(cost(a, b))
+                if costs[-1] is None:
+                    break
             if None not in costs:
                 shortest = min(b - a for a, b in zip(bounds, bounds[1:], strict=False))
                 articles = sum(word.startswith(ARTICLE, cut) for cut in cuts)
@@ -326,10 +335,64 @@ def misspelling(written: str) -> str | None:
         and len(folded) - len(spelled) >= 4
     ]
     for rest in rests:
-        for candidate in _edits(rest):
+        for candidate in _edits(rest, _edit_positions(rest)):
             if _near(candidate):
                 return candidate
     return None
+
+
+class _OneEditKeys:
+    """What the forms of the lexicon look like with one letter left out or changed, as
+    hashes, so that the edits of a word worth trying are found by a few lookups instead of
+    trying all ~75 per letter (each a lookup, and three more for the endings). Alefs with a
+    hamza are folded bare on both sides (the lexicon's own lookup allows a bare alef for
+    one): a key found only says an edit may meet a form, and the edit is then tried.
+    Held as a sorted array of 64-bit hashes: a few MB, instead of tens in a set of strings."""
+
+    def __init__(self, forms):
+        hashes = set()
+        for form in forms:
+            loose = form.translate(LOOSE)
+            for i in range(len(loose)):
+                hashes.add(hash((loose[:i] + loose[i + 1 :], i)))  # a letter left out at i
+                hashes.add(hash((loose[:i], loose[i + 1 :])))  # the letter at i changed
+        self._hashes = array("q", sorted(hashes))
+
+    def __contains__(self, key) -> bool:
+        wanted = hash(key)
+        at = bisect_left(self._hashes, wanted)
+        return at < len(self._hashes) and self._hashes[at] == wanted
+
+
+@lru_cache(maxsize=1)
+def _one_edit_keys() -> _OneEditKeys:
+    return _OneEditKeys(lexicon().words.exact)
+
+
+def _edit_positions(word: str) -> set[int]:
+    """Where putting a letter in or changing one may make ``word`` a form :func:`_near`
+    accepts (a word of the lexicon, or one with an ending of :data:`_NEAR_ENDINGS`)."""
+    keys, words = _one_edit_keys(), lexicon().words
+    loose = word.translate(LOOSE)
+    found = set()
+    heads = [loose] + [loose[: -len(e)] for e in _NEAR_ENDINGS if loose.endswith(e)]
+    for head in heads:  # the edit in the word, or in the word before its ending
+        found.update(i for i in range(len(head) + 1) if (head, i) in keys)
+        found.update(i for i in range(len(head)) if (head[:i], head[i + 1 :]) in keys)
+    for k in range(3, len(word) + 1):  # a word of the lexicon, then the edit in its ending
+        tail = word[k:]
+        if any(_one_edit_apart(tail, e) for e in _NEAR_ENDINGS) and word[:k] in words:
+            found.update(range(k, len(word) + 1))
+    return found
+
+
+def _one_edit_apart(tail: str, ending: str) -> bool:
+    """Whether ``ending`` is ``tail`` with a letter put in or changed."""
+    if len(tail) == len(ending):
+        return sum(a != b for a, b in zip(tail, ending, strict=True)) == 1
+    return len(tail) + 1 == len(ending) and any(
+        ending[:i] + ending[i + 1 :] == tail for i in range(len(ending))
+    )
 
 
 #: :data:`_NEAR_ENDINGS` by their last letter, so that a form tries only the endings it has.
@@ -349,15 +412,19 @@ def _near(form: str) -> bool:
     )
 
 
-def _edits(word: str):
+def _edits(word: str, positions=None):
+    """The words one edit from ``word``: a letter put in, left out, changed, or two swapped;
+    letters are put in or changed only at ``positions`` (all when None)."""
     for i in range(len(word) + 1):
-        for c in _EDIT_LETTERS:
-            yield word[:i] + c + word[i:]
+        if positions is None or i in positions:
+            for c in _EDIT_LETTERS:
+                yield word[:i] + c + word[i:]
     for i in range(len(word)):
         yield word[:i] + word[i + 1 :]
-        for c in _EDIT_LETTERS:
-            if c != word[i]:
-                yield word[:i] + c + word[i + 1 :]
+        if positions is None or i in positions:
+            for c in _EDIT_LETTERS:
+                if c != word[i]:
+                    yield word[:i] + c + word[i + 1 :]
     for i in range(len(word) - 1):
         yield word[:i] + word[i + 1] + word[i] + word[i + 2 :]
 

@@ -63,11 +63,11 @@ from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 
 from .analysis import READINGS, arabic_analyzer, name_analyzer
 from .query import positions as readings_by_position
-from .schema import FACETS, index_terms, item_documents
+from .schema import FACETS, item_documents, read_spans
 
 #: What the rows hold; rows of another format are rebuilt by `archive init`.
 #: 3: terms read with the lexicon, several readings of a word at one position (issue 15).
-FORMAT = "3"
+FORMAT = "4"
 
 metadata = MetaData()
 items = Table(
@@ -112,6 +112,7 @@ segments = Table(
     Column("text", Text, nullable=False),
     Column("restricted", Boolean, nullable=False),
     Column("terms", TSVECTOR, nullable=False),
+    Column("spans", Text, nullable=False),
 )
 terms = Table(
     "search_terms",
@@ -291,7 +292,7 @@ def item_rows(item: dict) -> ItemRows:
 
     for segment_doc in docs[:-1]:
         segment = segment_doc["segment"]
-        terms, _ = index_terms(segment["text"])
+        terms = [term for term, _, _ in read_spans(segment["spans"])]
         rows.segments.append(
             {
                 "number": segment["number"],
@@ -299,6 +300,7 @@ def item_rows(item: dict) -> ItemRows:
                 "end": segment["end"],
                 "text": segment["text"],
                 "restricted": segment["restricted"],
+                "spans": segment["spans"],
                 "terms": vector(_positions([tuple(t.split(READINGS)) for t in terms])),
             }
         )

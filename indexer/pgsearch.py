@@ -161,7 +161,7 @@ def run(
     expanded = expansion.expand(
         parsed,
         thesaurus,
-        lambda word: _visible_words(connection, _name_keys(connection).lookup(word), access),
+        lambda word: _visible_words(connection, name_keys(connection).lookup(word), access),
         expansion.form_allowed(lambda words: _visible_words(connection, words, access)),
     )
     compiled = compile_clauses(expanded.parsed, access.restricted_text, spending)
@@ -226,12 +226,12 @@ def run(
     )
 
 
-#: engine URL -> (stamp, words by key): see :func:`_name_keys`
+#: engine URL -> (stamp, words by key): see :func:`name_keys`
 _NAMES: dict[str, tuple[object, expansion.NameKeys]] = {}
 _NAMES_LOCK = Lock()
 
 
-def _name_keys(connection) -> expansion.NameKeys:
+def name_keys(connection) -> expansion.NameKeys:
     """The open words of ``search_words`` by consonant key, read again when the items change
     (the highest item row is the stamp: every update writes new rows)."""
     where = connection.engine.url.render_as_string(hide_password=True)
@@ -466,18 +466,19 @@ def moments(connection, clauses, item_ids, per_item: int, restricted_text: bool)
     matched = " + ".join(f"(s.terms @@ {q})::int" for q in queries)
     closed = "" if restricted_text else " AND NOT s.restricted"
     statement = (
-        'SELECT item_id, start, "end", text FROM (SELECT s.item_id, s.start, s."end", s.text, '
+        'SELECT item_id, start, "end", text, spans FROM (SELECT s.item_id, s.start, s."end", '
+        "s.text, s.spans, "
         f"row_number() OVER (PARTITION BY s.item_id ORDER BY {matched} DESC, "
         f"ts_rank(s.terms, {anything}) DESC, s.number) AS r FROM search_segments s "
         f"WHERE s.item_id = ANY({sql.bind(item_ids, 'bigint[]')}) AND s.terms @@ ({anything})"
         f"{closed}) t WHERE r <= {per_item * SPARE_HITS} ORDER BY item_id, r"
     )
     hits: dict[int, list] = {}
-    for item_id, start, end, body in connection.execute(text(statement), sql.params):
+    for item_id, start, end, body, stored in connection.execute(text(statement), sql.params):
         found = hits.setdefault(item_id, [])
         if len(found) == per_item:
             continue
-        marked = mark(body, clauses)
+        marked = mark(body, clauses, stored)
         if marked is not None:
             found.append({"start": start, "end": end, "text": marked})
     return hits

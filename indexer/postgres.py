@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from . import pgschema
 from .index import IndexBusy
 from .pgschema import ItemRows, item_rows
-from .pgsearch import run
+from .pgsearch import name_keys, run
 from .search import Access, SearchResult
 
 #: The advisory lock every writer of the search tables holds for its transaction.
@@ -138,6 +138,12 @@ class PgIndex:
                 # The matched items (a few MB at a million segments) stay in memory.
                 connection.execute(text(f"SET LOCAL work_mem = '{SEARCH_WORK_MEM}'"))
                 return run(connection, query or "", access=access, **options)
+
+    def prepare(self) -> None:
+        """Read what every search needs (the vocabulary by consonant key) now, so that the
+        first visitor does not wait for it."""
+        with (self.replica or self.engine).connect() as connection:
+            name_keys(connection)
 
     def doc_count(self) -> int:
         """Number of item and segment rows."""

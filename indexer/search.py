@@ -148,11 +148,13 @@ class View:
         """The vocabulary's words by consonant key (see :mod:`indexer.expansion`), read once
         per searcher (an index generation) from the open words of the vocab documents."""
         if self._names is None:
-            reader = self.searcher.reader()
-            words = (
-                (t.decode("utf-8"), info.doc_frequency()) for t, info in reader.iter_field("spell")
-            )
-            self._names = NameKeys(words)
+            counts: dict[bytes, int] = {}
+            # each segment's terms in order, counts added up: a multi-segment reader's
+            # iter_field looks every term up in every segment, five times slower
+            for leaf, _ in self.searcher.reader().leaf_readers():
+                for term, info in leaf.iter_field("spell"):
+                    counts[term] = counts.get(term, 0) + info.doc_frequency()
+            self._names = NameKeys((t.decode("utf-8"), n) for t, n in sorted(counts.items()))
         return self._names
 
     @property

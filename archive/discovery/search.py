@@ -94,6 +94,9 @@ def warm(app) -> None:
     """Open the index and read what every search needs (a server calls this at start)."""
     with app.app_context():
         try:
-            open_index().search("", access=indexer.Access.public(utcnow()))
+            index = open_index()
+            index.search("", access=indexer.Access.public(utcnow()))
+            index.prepare()
+            thesaurus()
         except Exception:  # an unreadable index shows on the first search, with its error
             app.logger.exception("Could not open the search index")
