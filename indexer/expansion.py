@@ -33,7 +33,7 @@ from .analysis import terms
 from .normalization import normalize
 from .query import Atom, Parsed
 from .thesaurus import Thesaurus
-from .transliteration import key
+from .transliteration import fits, key
 
 #: Forms one query word may also search by its transliteration key, the most frequent first.
 MAX_NAME_FORMS = 3
@@ -180,8 +180,9 @@ class NameKeys:
     """Words of the index's vocabulary by consonant key, built once per index generation:
     for each key, the most frequent words of each script (bounded)."""
 
-    #: words kept per key and script
-    PER_KEY = 6
+    #: words kept per key and script (more than are searched: :meth:`lookup` drops those whose
+    #: long vowels do not fit the word asked for)
+    PER_KEY = 12
     #: words read from the vocabulary at most
     MAX_WORDS = 300_000
 
@@ -212,9 +213,12 @@ class NameKeys:
         return len(self._by_key)
 
     def lookup(self, word: str) -> tuple[str, ...]:
-        """Words of the other script with the key of ``word``, the most frequent first."""
+        """Words of the other script with the key of ``word`` and long vowels that fit it
+        (:func:`indexer.transliteration.fits`), the most frequent first."""
         found = name_candidates(word)
         if found is None:
             return ()
         k, want_arabic = found
-        return tuple(w for w in self._by_key.get((k, want_arabic), ()) if terms(w))
+        return tuple(
+            w for w in self._by_key.get((k, want_arabic), ()) if terms(w) and fits(word, w)
+        )

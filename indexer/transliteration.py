@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import NamedTuple
 
 from .normalization import normalize
 
@@ -63,63 +64,131 @@ def key(name: str) -> str:
     >>> key("Walid"), key("وليد"), key("Yasser"), key("ياسر"), key("Marwan"), key("مروان")
     ('WLD', 'WLD', 'YSR', 'YSR', 'MRN', 'MRN')
     >>> key("Khalida Jarrar"), key("خالدة جرار"), key("Megiddo"), key("مجدو")
-    ('KLD GR', 'KLD GR', 'MGD', 'MGD')
+    ('KLD GRR', 'KLD GRR', 'MGD', 'MGD')
+
+    A doubled Latin letter is one consonant written twice for the «ّ» Arabic does not write
+    («Abbas», «عباس»); two letters Arabic writes are two consonants, whatever stands between
+    them («مدد» madad, «مسرور» masrur):
+
+    >>> key("Abbas"), key("عباس"), key("مدد"), key("madad"), key("مسرور"), key("Misr")
+    ('BS', 'BS', 'MDD', 'MDD', 'MSRR', 'MSR')
     """
+    return " ".join(k for k in ("".join(c.cls for c in s) for s in _skeletons(name)) if k)
+
+
+def fits(name: str, other: str) -> bool:
+    """Whether two spellings of one key, one in each script, also agree where the key folds:
+    a long vowel Arabic writes between two consonants («ا», «و», «ي») is a vowel in any Latin
+    spelling of the word, while a Latin vowel may be a short one Arabic does not write; and a
+    Latin letter group that names one Arabic letter is not another of its class (gh is «غ»,
+    never «ج»; kh is «خ»; j is «ج»; q is «ق»). So «مصر» is Misr and «المصير» (destiny) is not,
+    though both have the key MSR; «أغمات» is Aghmat and «الجمعيات» is not. A gap that holds «ع» or
+    «ء» says nothing (Latin writes them as a vowel, an apostrophe or nothing).
+
+    >>> fits("Misr", "مصر"), fits("Misr", "المصير"), fits("Masir", "المصير")
+    (True, False, True)
+    >>> fits("Barghouti", "البرغوثي"), fits("Jarrar", "جرار"), fits("Said", "سعيد")
+    (True, True, True)
+    >>> fits("Aghmat", "أغمات"), fits("Aghmat", "الجمعيات"), fits("Jenin", "جنين")
+    (True, False, True)
+    """
+    mine, theirs = _skeletons(name), _skeletons(other)
+    if len(mine) != len(theirs):
+        return True  # not spellings of one another word by word: nothing to compare
+    for a, b in zip(mine, theirs, strict=True):
+        if len(a) != len(b):
+            return True
+        for first, (x, y) in enumerate(zip(a, b, strict=True)):
+            if first and {x.gap, y.gap} == {LONG, NONE}:
+                return False
+            if y.letters in NEVER.get(x.letters, "") or x.letters in NEVER.get(y.letters, ""):
+                return False
+    return True
+
+
+#: Latin letter groups and the Arabic letters of their class they never write.
+NEVER = {"gh": "ج", "kh": "قك", "j": "غ", "dj": "غ", "q": "خ"}
+
+#: What stands before a consonant of a skeleton: a long vowel Arabic writes, a vowel Latin
+#: writes, nothing, or letters that say nothing («ع», «ء»).
+LONG, VOWEL, NONE, ANY = "long", "vowel", "none", "any"
+
+
+class _Consonant(NamedTuple):
+    cls: str  # the class letter of :data:`ARABIC` and :data:`LATIN`
+    gap: str  # what stands before it (:data:`LONG` ...)
+    letters: str  # as written: an Arabic letter, a Latin letter group
+
+
+def _skeletons(name: str) -> list[list[_Consonant]]:
+    """Each word's consonants, with what stands before each (see :data:`LONG`)."""
     words = [w for w in re.split(r"[\s\-_'’`ʿʾ.]+", name.strip()) if w]
     # the article written apart: «al-Barghouthi», «el Khalil», «ال قدس»
     words = [
         w for i, w in enumerate(words) if not (w.casefold() in ARTICLES and i + 1 < len(words))
     ]
-    return " ".join(k for k in map(_word_key, words) if k)
+    return [s for s in map(_word_skeleton, words) if s]
 
 
 ARTICLES = {"al", "el", "ul", "il", "ال"}
 
 
-def _word_key(word: str) -> str:
+def _word_skeleton(word: str) -> list[_Consonant]:
     if "\u0600" <= word[0] <= "\u06ff":
-        return _final(_arabic_key(normalize(word)))
+        return _final(_arabic_skeleton(normalize(word)))
     plain = "".join(
         c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)
     ).casefold()
     if not plain.isascii() or not plain.isalpha():
-        return ""
-    return _final(_latin_key(plain))
+        return []
+    return _final(_latin_skeleton(plain))
 
 
-def _arabic_key(word: str) -> str:
+def _arabic_skeleton(word: str) -> list[_Consonant]:
     if word.startswith("ال") and len(word) > 3:
         word = word[2:]
     start = 1 if word.startswith("ا") else 0  # «إيشل», «أحمد»: the alef carries the vowel
-    out = []
+    out, gap = [], NONE
     for i, letter in enumerate(word[start:]):
         cls = ARABIC.get(letter)
         if cls is None:
-            return ""
+            return []
         if cls == "*":  # «و», «ي»: a consonant at the start of a word, else a long vowel
             if i == 0 and not start:
-                out.append("W" if letter == "و" else "Y")
+                out.append(_Consonant("W" if letter == "و" else "Y", gap, letter))
+            elif gap != ANY:
+                gap = LONG
             continue
-        out.append(cls)
-    return "".join(out)
+        if cls == "":  # «ا» a long vowel; «ع», «ء» stops Latin writes as it likes
+            gap = ANY if letter in "عء" else (LONG if gap != ANY else ANY)
+            continue
+        out.append(_Consonant(cls, gap, letter))
+        gap = NONE
+    return out
 
 
-def _latin_key(word: str) -> str:
+def _latin_skeleton(word: str) -> list[_Consonant]:
     word = _ARTICLE.sub("", word)
-    out = []
+    out, gap = [], NONE
     for match in _LATIN_PATTERN.finditer(word):
         letters = match.group()
         cls = _LATIN_CLASS[letters]
-        if cls == "*":  # w, y: a consonant at the start of a word; ou, oo, ee: vowels
-            if match.start() == 0 and letters in ("w", "y"):
-                out.append(letters.upper())
+        if cls == "*" and match.start() == 0 and letters in ("w", "y"):
+            cls = letters.upper()  # w, y: a consonant at the start of a word
+        if cls in ("*", ""):  # ou, oo, ee, a, e, i, o, u
+            gap = VOWEL
             continue
-        out.append(cls)
-    return "".join(out)
+        for c in cls:
+            if not (out and out[-1].cls == c and gap == NONE):  # «rr», «ss»: one consonant
+                out.append(_Consonant(c, gap, letters))
+            gap = NONE
+    return out
 
 
-def _final(skeleton: str) -> str:
-    """Doubled consonants (a shadda, «ss», «tt») count once, and a final H not at all: Latin
-    spellings drop the «ة» and keep or drop the «ه» at will (Ramla, Ramleh; Nafha, Nafhah)."""
-    squeezed = re.sub(r"(.)\1+", r"\1", skeleton)
-    return squeezed[:-1] if squeezed.endswith("H") and len(squeezed) > 1 else squeezed
+def _final(skeleton: list[_Consonant]) -> list[_Consonant]:
+    """No final H: Latin spellings drop the «ة» and keep or drop the «ه» at will (Ramla,
+    Ramleh; Nafha, Nafhah; «نفحة»)."""
+    end = len(skeleton)
+    while end > 1 and skeleton[end - 1].cls == "H":
+        end -= 1
+    return skeleton[:end]
