@@ -7,9 +7,10 @@ with their Arabic and English labels, people and places with their Latin names, 
 archivists' entries). :meth:`Thesaurus.find` reads a query's words and says which runs of them
 name a concept, and what else to search for each.
 
-Matching is done on *keys*: words analyzed as the index analyzes them (Arabic light stems,
-Porter stems for English, a folded form for French), so "hunger strikes", "Hunger-Strike" and
-«إضرابات عن الطعام» all name the concept of «الإضراب عن الطعام». Longer runs win: "administrative
+Matching is done on *keys*: Arabic words analyzed as the index analyzes them (light stems),
+English and French words lower-cased, without accents and in the singular (not Porter's stems,
+which make one word of "prison" and "prisoner", of "detention" and "detent"), so "hunger
+strikes", "Hunger-Strike" and «إضرابات عن الطعام» all name the concept of «الإضراب عن الطعام». Longer runs win: "administrative
 detention" is one concept, not "detention" alone. Quoted words are never expanded (the caller
 leaves them out).
 """
@@ -21,14 +22,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .analysis import arabic_analyzer
+from whoosh.analysis import StopFilter
+
+from .analysis import ArabicStemFilter, ArabicTokenizer, NormalizeFilter
+from .stopwords import STOP_WORDS
 
 GLOSSARY = Path(__file__).resolve().parent / "data" / "glossary.tsv"
 
 #: The longest run of query words looked up as one concept.
 MAX_RUN = 6
 
-_ANALYZER = arabic_analyzer()
+#: The index's analyzer without its Porter stemmer: Latin words are folded by :func:`singular`.
+_ANALYZER = (
+    ArabicTokenizer()
+    | NormalizeFilter()
+    | StopFilter(stoplist=STOP_WORDS, minsize=1)
+    | ArabicStemFilter()
+)
 
 #: French function words, left out of keys as the analyzer leaves out Arabic and English ones.
 FRENCH_STOP_WORDS = frozenset(
@@ -45,7 +55,32 @@ def phrase_key(text: str) -> tuple[str, ...]:
     plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     # the main reading of each word, so that «الإضرابات» and «الإضراب» give one key
     plain = unicodedata.normalize("NFC", plain).replace("'", " ").replace("’", " ")
-    return tuple(t.text for t in _ANALYZER(plain) if t.text not in FRENCH_STOP_WORDS)
+    return tuple(
+        singular(t.text) if "a" <= t.text[0] <= "z" else t.text
+        for t in _ANALYZER(plain)
+        if t.text not in FRENCH_STOP_WORDS
+    )
+
+
+def singular(word: str) -> str:
+    """An English or French word (lower case, no accents) without its plural ending: the only
+    inflection a label and a query disagree on often enough to matter, and one that never
+    makes two words one, as a stemmer does.
+
+    >>> [singular(w) for w in ("prisoners", "prison", "families", "searches", "journaux", "detenus")]
+    ['prisoner', 'prison', 'family', 'search', 'journal', 'detenu']
+    """
+    if len(word) <= 3:
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return word[:-2]
+    if word.endswith("aux") and len(word) > 4:
+        return word[:-3] + "al"
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
 
 
 @dataclass
