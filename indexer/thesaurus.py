@@ -17,6 +17,7 @@ leaves them out).
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -47,19 +48,48 @@ FRENCH_STOP_WORDS = frozenset(
 
 
 def phrase_key(text: str) -> tuple[str, ...]:
-    """The key of a phrase: its index terms in order, stop words left out, French accents off.
+    """The key of a phrase: its index terms in order, stop words left out, French accents off
+    (every reading of a word that has several, in the analyzer's order).
 
     >>> phrase_key("Hunger strikes"), phrase_key("الإضراب عن الطعام"), phrase_key("Grève de la faim")
     (('hunger', 'strike'), ('اضراب', 'طعام'), ('greve', 'faim'))
     """
+    return tuple(term for position in readings(text) for term in position)
+
+
+def readings(text: str) -> list[tuple[str, ...]]:
+    """The readings of each word of ``text`` as the thesaurus keys it, position by position.
+
+    >>> readings("الأسرى في السجون")
+    [('اسري', 'اسير'), ('سجون', 'سجن')]
+    """
     plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    # the main reading of each word, so that «الإضرابات» and «الإضراب» give one key
     plain = unicodedata.normalize("NFC", plain).replace("'", " ").replace("’", " ")
-    return tuple(
-        singular(t.text) if "a" <= t.text[0] <= "z" else t.text
-        for t in _ANALYZER(plain)
-        if t.text not in FRENCH_STOP_WORDS
-    )
+    positions: dict[int, list[str]] = {}
+    for t in _ANALYZER(plain, positions=True):
+        if t.text not in FRENCH_STOP_WORDS:
+            term = singular(t.text) if "a" <= t.text[0] <= "z" else t.text
+            found = positions.setdefault(t.pos, [])
+            if term not in found:
+                found.append(term)
+    return [tuple(found) for _, found in sorted(positions.items())]
+
+
+#: Keys one phrase is looked up by at most: one per way of choosing a reading of each word.
+MAX_KEYS = 16
+
+
+def keys(positions: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """The keys of a phrase whose words have several readings: one reading of each word, in
+    every combination (at most :data:`MAX_KEYS`), so that «الأسرى» (read «اسري» and «اسير»)
+    names the concept of «أسير» and «أحلام» that of «حلم».
+
+    >>> keys(readings("الأسرى في السجون"))
+    [('اسري', 'سجون'), ('اسري', 'سجن'), ('اسير', 'سجون'), ('اسير', 'سجن')]
+    """
+    if not positions:
+        return []
+    return list(itertools.islice(itertools.product(*positions), MAX_KEYS))
 
 
 def singular(word: str) -> str:
@@ -122,9 +152,9 @@ class Thesaurus:
         number = len(self.concepts)
         self.concepts.append(concept)
         for form in concept.forms:
-            phrase = phrase_key(form)
-            if phrase and number not in self._by_key.setdefault(phrase, []):
-                self._by_key[phrase].append(number)
+            for phrase in keys(readings(form)):
+                if number not in self._by_key.setdefault(phrase, []):
+                    self._by_key[phrase].append(number)
 
     def __len__(self) -> int:
         return len(self.concepts)
@@ -137,21 +167,24 @@ class Thesaurus:
         >>> t.find(["long", "hunger", "strikes"])
         [Expansion(start=1, end=3, also=('الإضراب عن الطعام', 'grève de la faim'), sources=('glossary', 'glossary'))]
         """
-        keys = [phrase_key(word) for word in words]
+        words_readings = [readings(word) for word in words]
         found = []
         start = 0
         while start < len(words):
             for end in range(min(len(words), start + MAX_RUN), start, -1):
-                run = tuple(term for k in keys[start:end] for term in k)
-                if not run or not keys[start] or not keys[end - 1]:
+                if not words_readings[start] or not words_readings[end - 1]:
                     continue
-                concepts = self._by_key.get(run)
+                run = keys([r for w in words_readings[start:end] for r in w])
+                concepts = list(
+                    dict.fromkeys(n for k in run for n in self._by_key.get(k, ()))
+                )  # in the order the keys were tried, each once
                 if concepts:
+                    said = set(run)
                     also, sources = [], []
                     for number in concepts:
                         concept = self.concepts[number]
                         for form in concept.forms:
-                            if phrase_key(form) != run and form not in also:
+                            if said.isdisjoint(keys(readings(form))) and form not in also:
                                 also.append(form)
                                 sources.append(concept.source)
                     if also:
