@@ -34,6 +34,13 @@ ARCHIVE = [
     item("BR-2", [(0.0, 5.0, "Barghouti spoke of the prison years")], languages=["en"]),
     item("OF-1", [(0.0, 5.0, "نقل إلى معسكر عوفر قرب رام الله")]),
     item("OF-2", [(0.0, 5.0, "He was taken to Ofer camp")], languages=["en"]),
+    # one consonant key, MSR and GMT, and only one spelling each that fits the Latin name
+    item("EG-1", [(0.0, 5.0, "سافر أخوه إلى مصر للعلاج")]),
+    item("EG-2", [(0.0, 5.0, "لا نعرف المصير بعد الحكم")]),
+    item("EG-3", [(0.0, 5.0, "كان مسرورا بالزيارة")]),
+    item("AG-1", [(0.0, 5.0, "نفي المعتمد إلى أغمات")]),
+    item("AG-2", [(0.0, 5.0, "زارته الجمعيات الحقوقية")]),
+    item("PR-EN", [(0.0, 5.0, "The prisoners wrote letters home")], languages=["en"]),
     # a name said only in a restricted item, and only in a draft
     item("SECRET-1", [(0.0, 5.0, "زارنا زمخشري في الزنزانة")], access="researchers"),
     item("SECRET-2", [(0.0, 5.0, "قال قنطرجي كلاما")], status="draft"),
@@ -116,6 +123,29 @@ def test_arabic_name_finds_the_latin_spelling(index):
     assert {"OF-1", "OF-2"} <= set(ids(result))
     assert ids(result)[0] == "OF-1"
     assert "ofer" in forms(result)
+
+
+def test_a_latin_name_finds_only_the_spellings_that_fit_it(index):
+    """«مصر», «المصير» (destiny) and «مسرورا» (glad) share Misr's consonants, but only «مصر»
+    has no long vowel where Misr has none; Aghmat's gh is «غ», never the «ج» of «الجمعيات»."""
+    result = search(index, "Misr", thesaurus=Thesaurus())
+    assert ids(result) == ["EG-1"]
+    assert forms(result) == ["مصر"]
+    result = search(index, "Aghmat", thesaurus=Thesaurus())
+    assert ids(result) == ["AG-1"]
+
+
+def test_english_words_name_their_own_concept_not_their_stems(index):
+    """Porter makes one stem of "prison" and "prisoner"; the thesaurus keeps them apart."""
+    prison = forms(search(index, "prison"))
+    assert "سجن" in prison and "أسير" not in prison
+    assert "أسير" in forms(search(index, "prisoners"))
+
+
+def test_an_arabic_broken_plural_names_the_concept_of_its_singular(index):
+    result = search(index, "الأسرى")  # read «اسري» and «اسير»: the concept is «أسير»
+    assert "prisoner" in forms(result)
+    assert "PR-EN" in ids(result)
 
 
 # Quotes
