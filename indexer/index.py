@@ -34,7 +34,7 @@ CURRENT = "current"
 FOLDER_PREFIX = "index-"
 UPDATE_LIMIT_MB = 32  # postings an update keeps in memory before it spills to disk
 SWAP_WAIT = 30.0  # seconds rebuild() waits for a running update before swapping anyway
-FORMAT = "4"  # what the documents hold; an index of another format is rebuilt by `archive init`
+FORMAT = "5"  # what the documents hold; an index of another format is rebuilt by `archive init`
 FORMAT_FILE = "FORMAT"
 VOCAB_PER_ITEM = 100  # an update of more items groups their vocab by kind of access
 

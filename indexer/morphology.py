@@ -89,7 +89,7 @@ def readings(written: str) -> tuple[str, ...]:
     term = _term(folded)
     if term in PROTECTED:
         return (PROTECTED[term],)
-    hamzas = _hamza_alefs(written)[: len(folded)]
+    folded, hamzas = _spelling(written, folded)
     found = _readings(folded, hamzas)
     if folded[0] == "ي" and folded[1:2] in ALEFS and len(folded) >= 4:
         found += tuple(t for t in _vocative(folded[1:]) if t not in found)
@@ -124,7 +124,7 @@ def term(written: str) -> str:
         return _term(folded)
     if _term(folded) in PROTECTED:
         return PROTECTED[_term(folded)]
-    return _main_term(folded, _hamza_alefs(written)[: len(folded)])
+    return _main_term(*_spelling(written, folded))
 
 
 @lru_cache(maxsize=65536)
@@ -151,6 +151,67 @@ _HASH = str.maketrans({"أ": "#", "إ": "#", "آ": "#"})
 def _term(form: str) -> str:
     """A lexicon form as the index holds it: folded as :func:`indexer.normalize` folds."""
     return form.translate(_TERM)
+
+
+def _spelling(written: str, folded: str) -> tuple[str, str]:
+    """The word to read for ``written`` (folded as :func:`key` folds it), and its hamzas
+    (:func:`_hamza_alefs`): the word itself, or, when a hamza inside it sits on another seat
+    than the lexicon's and the word is no word as written, the spelling the lexicon knows.
+
+    The seat of a hamza inside a word is a matter of spelling habit: «مسئول» and «مسؤول», «شئون»
+    and «شؤون», «مسءلة» and «مسألة», and the Quran's «رءيا», «قرءان» for «رؤيا», «قرآن». A word
+    attested as written keeps its seat («بئر», a well, is not «بؤر», foci).
+
+    >>> [_spelling(w, key(w))[0] for w in ("مسئولين", "شئون", "القرءان", "رءيا", "الذئب")]
+    ['مسوولين', 'شوون', 'القرآن', 'رويا', 'الذيب']
+    """
+    hamzas = _hamza_alefs(written)[: len(folded)]
+    if not any(c in SEATS for c in written) or _known(folded):
+        return folded, hamzas
+    variants = list(_seat_variants(folded, _seat_positions(written, folded)))
+    for variant in variants:  # a word the lexicon has, whole or after its proclitics, first
+        if _known(variant):
+            return variant, variant.translate(_HASH)
+    if not _attested_readings(folded, hamzas):  # then a word with its affixes read
+        for variant in variants:
+            if _attested_readings(variant, variant.translate(_HASH)):
+                return variant, variant.translate(_HASH)
+    return folded, hamzas
+
+
+def _known(word: str) -> bool:
+    """Whether the lexicon has ``word``, whole or after a chain of proclitics («الذئب»)."""
+    words = lexicon()
+    return words.attested(word) or any(
+        word.startswith(spelled) and words.attested(word[len(spelled) :]) for _, spelled in CHAINS
+    )
+
+
+#: Letters a hamza inside a word is written with whose seat habits differ (on a waw, on a yeh,
+#: on the line). An alef's hamza is not one: after a clitic it begins the word («الأم», «بأن»).
+SEATS = "ؤئء"
+
+
+def _seat_positions(written: str, folded: str) -> list[int]:
+    """Where, in ``folded``, ``written`` has a hamza inside the word (at most two)."""
+    found, at = [], 0
+    for letter in written:
+        if letter in SEATS and 0 < at < len(folded) - 1:
+            found.append(at)
+        at += len(key(letter))
+    return found[:2]
+
+
+def _seat_variants(folded: str, positions: list[int]):
+    """``folded`` with the hamza at each of ``positions`` on each other seat; a hamza on the
+    line before an alef as the madda it is («ءا» → «آ»)."""
+    for at in positions:
+        seat = folded[at]
+        for other in ("و", "ي", "ء", "أ"):
+            if other != seat:
+                yield folded[:at] + other + folded[at + 1 :]
+        if seat == "ء" and folded[at + 1 : at + 2] == "ا":
+            yield folded[:at] + "آ" + folded[at + 2 :]
 
 
 def _hamza_alefs(written: str) -> str:

@@ -67,7 +67,7 @@ from .schema import FACETS, item_documents, read_spans
 
 #: What the rows hold; rows of another format are rebuilt by `archive init`.
 #: 3: terms read with the lexicon, several readings of a word at one position (issue 15).
-FORMAT = "4"
+FORMAT = "5"
 
 metadata = MetaData()
 items = Table(
