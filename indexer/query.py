@@ -9,6 +9,8 @@ Parsing never fails: whatever is not understood is read as plain words.
 [[('word', None, 'اسرى'), ('word', None, 'معتقلين')], [('phrase', None, 'سجن نفحة')], [('word', 'narrator', 'حمدونة')], [('prefix', None, 'تعليم')]]
 >>> [(a.kind, a.text) for a in q.excluded]
 [('word', 'عسقلان')]
+>>> [[a.text for a in group] for group in parse("#الحرية_للأسرى").groups]
+[['الحرية'], ['للأسرى']]
 >>> parse('"unclosed type: (( AND OR *').groups
 [[Atom(kind='word', text='unclosed', scope=None, span=(1, 9))], [Atom(kind='word', text='type', scope=None, span=(10, 14))]]
 """
@@ -143,8 +145,10 @@ def _atoms(m: re.Match) -> tuple[list[Atom] | None, bool]:
     scope, sep, value = stripped.partition(":")
     if sep and scope.lower() in SCOPES and value.strip(":*"):
         return [_word(value, scope.lower(), start + len(scope) + 1)], negated
-    # Not a scope (or an empty one): every part is a plain word.
-    for part in re.finditer(r"[^:]+", stripped):
+    # Not a scope (or an empty one): every part is a plain word, and so is every word of a
+    # hashtag («#الحرية_للأسرى» is «الحرية» «للأسرى»: its writer named a subject, not a phrase);
+    # an excluded hashtag stays one clause, so that only the hashtag's phrase is excluded.
+    for part in re.finditer(r"[^:]+" if negated else r"[^:#_]+", stripped):
         if part.group().strip("*"):
             atoms.append(_word(part.group(), None, start + part.start()))
     return atoms, negated

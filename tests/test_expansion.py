@@ -148,6 +148,17 @@ def test_an_arabic_broken_plural_names_the_concept_of_its_singular(index):
     assert "PR-EN" in ids(result)
 
 
+def test_a_hashtag_searches_its_words_not_their_order(index):
+    """«#الإضراب_عسقلان» names a subject: an item that says both words apart is found, first,
+    and each word is expanded as if typed alone."""
+    result = search(index, "#الإضراب_عسقلان")
+    assert ids(result)[0] == "HS-1"
+    assert [e["words"] for e in result.also_searched] == ["عسقلان"]  # Ashkelon, Ascalon...
+    # excluded, a hashtag is one phrase: the item that says it is left out, not all its words
+    assert "HS-1" not in ids(search(index, "الطعام -#سجن_عسقلان"))
+    assert "HS-1" in ids(search(index, "الطعام -#الإضراب_عسقلان"))
+
+
 # Quotes
 
 
