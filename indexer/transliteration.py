@@ -31,6 +31,7 @@ import re
 import unicodedata
 from typing import NamedTuple
 
+from .lexicon import key as spelled
 from .normalization import normalize
 
 #: Arabic letters (normalized: «ة» is «ه», «ى» is «ي», hamza seats bare) to consonant classes;
@@ -72,6 +73,8 @@ def key(name: str) -> str:
 
     >>> key("Abbas"), key("عباس"), key("مدد"), key("madad"), key("مسرور"), key("Misr")
     ('BS', 'BS', 'MDD', 'MDD', 'MSRR', 'MSR')
+    >>> key("إلهام"), key("Ilham"), key("الهام"), key("ألم")
+    ('LHM', 'LHM', 'HM', 'LM')
     """
     return " ".join(k for k in ("".join(c.cls for c in s) for s in _skeletons(name)) if k)
 
@@ -135,7 +138,9 @@ ARTICLES = {"al", "el", "ul", "il", "ال"}
 
 def _word_skeleton(word: str) -> list[_Consonant]:
     if "\u0600" <= word[0] <= "\u06ff":
-        return _final(_arabic_skeleton(normalize(word)))
+        # «إلهام», «ألم»: an alef with a hamza before «ل» is no article (Ilham, not Ham)
+        article = not spelled(word).startswith(("أل", "إل", "آل"))
+        return _final(_arabic_skeleton(normalize(word), article))
     plain = "".join(
         c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)
     ).casefold()
@@ -144,8 +149,8 @@ def _word_skeleton(word: str) -> list[_Consonant]:
     return _final(_latin_skeleton(plain))
 
 
-def _arabic_skeleton(word: str) -> list[_Consonant]:
-    if word.startswith("ال") and len(word) > 3:
+def _arabic_skeleton(word: str, article: bool = True) -> list[_Consonant]:
+    if article and word.startswith("ال") and len(word) > 3:
         word = word[2:]
     start = 1 if word.startswith("ا") else 0  # «إيشل», «أحمد»: the alef carries the vowel
     out, gap = [], NONE
