@@ -630,9 +630,24 @@ IMPERFECT = ("ي", "ت", "ن", "ا")
 
 
 def _fallback(word: str, hamzas: str) -> str:
-    """A word the lexicon cannot read: the article and suffixes by rule; a one-letter clitic
-    only before a verb's present-tense prefix, with four letters left."""
-    if len(word) >= 4 and (hamzas.startswith(ARTICLE) or word.startswith("لل")):
+    """A word the lexicon cannot read: the article and suffixes by rule, with what is written
+    before the article («بالاسترقاق», «وللاسترقاق» as «الاسترقاق»), four letters left; a
+    one-letter clitic alone only before a verb's present-tense prefix, with four letters left.
+
+    >>> [_fallback(w, w) for w in ("الاسترقاق", "بالاسترقاق", "وللاسترقاق", "بالتر", "استرقاق")]
+    ['استرقاق', 'استرقاق', 'استرقاق', 'بالتر', 'استرقاق']
+    """
+    before_article = next(
+        (
+            spelled
+            for chain, spelled in sorted(CHAINS, key=lambda c: -len(c[1]))
+            if chain.endswith(ARTICLE) and hamzas.startswith(spelled)
+        ),
+        None,
+    )
+    if before_article and len(word) - len(before_article) >= 4:
+        word = word[len(before_article) :]
+    elif len(word) >= 4 and (hamzas.startswith(ARTICLE) or word.startswith("لل")):
         word = word[2:]
     else:
         for clitics in (CONJUNCTIONS, ("ل", "س")):
