@@ -15,7 +15,9 @@ terms' rows of ``search_terms`` summed and hash-joined; JIT compilation is off (
 
 from __future__ import annotations
 
-from threading import Lock
+import logging
+import time
+from threading import Lock, Thread
 
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
@@ -226,20 +228,40 @@ def run(
     )
 
 
-#: engine URL -> (stamp, words by key): see :func:`name_keys`
-_NAMES: dict[str, tuple[object, expansion.NameKeys]] = {}
+#: engine URL -> (stamp, words by key, seconds the reading took): see :func:`name_keys`
+_NAMES: dict[str, tuple[object, expansion.NameKeys, float]] = {}
 _NAMES_LOCK = Lock()
+_REFRESHING: set[str] = set()
+#: Seconds a reading of the vocabulary may take and still be done while a visitor waits; past
+#: this (a million segments take seconds), the next one is done in the background.
+NAMES_WAIT = 0.5
+
+log = logging.getLogger(__name__)
 
 
 def name_keys(connection) -> expansion.NameKeys:
     """The open words of ``search_words`` by consonant key, read again when the items change
-    (the highest item row is the stamp: every update writes new rows)."""
+    (the highest item row is the stamp: every update writes new rows).
+
+    When reading them took long, a search after a change does not wait for them: it uses the
+    words of the last reading while a thread reads them again. Those are only candidates: a
+    form is searched or shown only once :func:`_visible_words` has found it in the open text
+    of an item the searcher may see, so an old reading can miss a new word but never offer a
+    withdrawn or restricted one."""
     where = connection.engine.url.render_as_string(hide_password=True)
     stamp = connection.execute(text("SELECT max(item_id) FROM search_words")).scalar()
     with _NAMES_LOCK:
         kept = _NAMES.get(where)
     if kept is not None and kept[0] == stamp:
         return kept[1]
+    if kept is not None and kept[2] > NAMES_WAIT:
+        _read_names_later(connection.engine, where)
+        return kept[1]
+    return _read_names(connection, where, stamp)
+
+
+def _read_names(connection, where: str, stamp) -> expansion.NameKeys:
+    started = time.perf_counter()
     rows = connection.execute(
         text(
             "SELECT w, count(*) FROM search_words, unnest(words) w "
@@ -249,8 +271,29 @@ def name_keys(connection) -> expansion.NameKeys:
     )
     made = expansion.NameKeys((w, n) for w, n in rows)
     with _NAMES_LOCK:
-        _NAMES[where] = (stamp, made)
+        _NAMES[where] = (stamp, made, time.perf_counter() - started)
     return made
+
+
+def _read_names_later(engine, where: str) -> None:
+    """Read the vocabulary again in a thread of its own (one per database at a time)."""
+    with _NAMES_LOCK:
+        if where in _REFRESHING:
+            return
+        _REFRESHING.add(where)
+
+    def read() -> None:
+        try:
+            with engine.connect() as connection:
+                stamp = connection.execute(text("SELECT max(item_id) FROM search_words")).scalar()
+                _read_names(connection, where, stamp)
+        except Exception:  # noqa: BLE001 - the old words serve until the next try
+            log.exception("reading the search vocabulary again failed")
+        finally:
+            with _NAMES_LOCK:
+                _REFRESHING.discard(where)
+
+    Thread(target=read, name="search-names", daemon=True).start()
 
 
 def _visible_words(connection, candidates, access: Access) -> list[str]:

@@ -5,6 +5,8 @@ forms rank first, and nothing only a restricted or draft item says is ever offer
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from indexer.expansion import MAX_NAME_FORMS, NameKeys, expand
@@ -157,6 +159,29 @@ def test_a_hashtag_searches_its_words_not_their_order(index):
     # excluded, a hashtag is one phrase: the item that says it is left out, not all its words
     assert "HS-1" not in ids(search(index, "الطعام -#سجن_عسقلان"))
     assert "HS-1" in ids(search(index, "الطعام -#الإضراب_عسقلان"))
+
+
+def test_postgresql_reads_a_slow_vocabulary_again_without_making_a_visitor_wait(
+    tmp_path,
+    search_server,  # noqa: F811
+    monkeypatch,
+):
+    """When reading the vocabulary by consonant key took long (seconds at a million
+    segments), a search after a change uses the last reading while a thread reads it again."""
+    from indexer import pgsearch
+
+    with new_index("postgresql", tmp_path, search_server) as index:
+        index.update([item("N-1", [(0.0, 5.0, "تحدث البرغوثي عن السجن")])])
+        assert ids(search(index, "Barghouti", thesaurus=Thesaurus())) == ["N-1"]
+        monkeypatch.setattr(pgsearch, "NAMES_WAIT", -1.0)  # every reading counts as slow
+        index.update([item("N-2", [(0.0, 5.0, "نقل إلى معسكر عوفر")])])
+        assert ids(search(index, "Ofer", thesaurus=Thesaurus())) == []  # the last reading
+        for _ in range(100):  # the thread's reading, soon after
+            found = ids(search(index, "Ofer", thesaurus=Thesaurus()))
+            if found:
+                break
+            time.sleep(0.1)
+        assert found == ["N-2"]
 
 
 # Quotes
