@@ -232,19 +232,20 @@ class ReadingsTokenizer(Tokenizer):
 _SPACED = re.compile(r"[^ \t\r\n]+")
 
 
-def arabic_analyzer():
-    """The analyzer of transcripts and texts: tokenize, normalize, drop stop words, stem.
+def arabic_analyzer(stem_latin: bool = True):
+    """The analyzer of transcripts and texts: tokenize, normalize, drop stop words, stem
+    (words in Latin letters by Porter's stemmer unless ``stem_latin`` is false).
 
     >>> [t.text for t in arabic_analyzer()("وَالأَسْرَى في السُّجُونِ")]
     ['اسري', 'اسير', 'سجون', 'سجن']
     """
-    return (
+    analyzer = (
         ArabicTokenizer()
         | NormalizeFilter()
         | StopFilter(stoplist=STOP_WORDS, minsize=1)
         | ArabicStemFilter()
-        | LatinStemFilter()
     )
+    return analyzer | LatinStemFilter() if stem_latin else analyzer
 
 
 def name_analyzer():

@@ -33,7 +33,7 @@ from .analysis import terms
 from .normalization import normalize
 from .query import Atom, Parsed
 from .thesaurus import Thesaurus
-from .transliteration import fits, key
+from .transliteration import fitting, key
 
 #: Forms one query word may also search by its transliteration key, the most frequent first.
 MAX_NAME_FORMS = 3
@@ -219,6 +219,4 @@ class NameKeys:
         if found is None:
             return ()
         k, want_arabic = found
-        return tuple(
-            w for w in self._by_key.get((k, want_arabic), ()) if terms(w) and fits(word, w)
-        )
+        return fitting(word, (w for w in self._by_key.get((k, want_arabic), ()) if terms(w)))

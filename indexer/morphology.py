@@ -504,6 +504,8 @@ def _chains() -> list[tuple[str, str]]:
 
 
 CHAINS = _chains()
+#: The chains that end with the article, as spelled, longest first.
+_ARTICLE_CHAINS = sorted((s for c, s in CHAINS if c.endswith(ARTICLE)), key=len, reverse=True)
 
 
 def _splits(word: str, hamzas: str):
@@ -637,18 +639,9 @@ def _fallback(word: str, hamzas: str) -> str:
     >>> [_fallback(w, w) for w in ("الاسترقاق", "بالاسترقاق", "وللاسترقاق", "بالتر", "استرقاق")]
     ['استرقاق', 'استرقاق', 'استرقاق', 'بالتر', 'استرقاق']
     """
-    before_article = next(
-        (
-            spelled
-            for chain, spelled in sorted(CHAINS, key=lambda c: -len(c[1]))
-            if chain.endswith(ARTICLE) and hamzas.startswith(spelled)
-        ),
-        None,
-    )
-    if before_article and len(word) - len(before_article) >= 4:
-        word = word[len(before_article) :]
-    elif len(word) >= 4 and (hamzas.startswith(ARTICLE) or word.startswith("لل")):
-        word = word[2:]
+    spelled = next((s for s in _ARTICLE_CHAINS if hamzas.startswith(s)), "")
+    if spelled and len(word) - len(spelled) >= (2 if spelled in (ARTICLE, "لل") else 4):
+        word = word[len(spelled) :]
     else:
         for clitics in (CONJUNCTIONS, ("ل", "س")):
             rest = word[1:]

@@ -10,8 +10,8 @@ name a concept, and what else to search for each.
 Matching is done on *keys*: Arabic words analyzed as the index analyzes them (light stems),
 English and French words lower-cased, without accents and in the singular (not Porter's stems,
 which make one word of "prison" and "prisoner", of "detention" and "detent"), so "hunger
-strikes", "Hunger-Strike" and «إضرابات عن الطعام» all name the concept of «الإضراب عن الطعام». Longer runs win: "administrative
-detention" is one concept, not "detention" alone. Quoted words are never expanded (the caller
+strikes", "Hunger-Strike" and «إضرابات عن الطعام» all name the concept of «الإضراب عن الطعام».
+Longer runs win: "administrative detention" is one concept, not "detention" alone. Quoted words are never expanded (the caller
 leaves them out).
 """
 
@@ -23,10 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh.analysis import StopFilter
-
-from .analysis import ArabicStemFilter, ArabicTokenizer, NormalizeFilter
-from .stopwords import STOP_WORDS
+from .analysis import arabic_analyzer
 
 GLOSSARY = Path(__file__).resolve().parent / "data" / "glossary.tsv"
 
@@ -34,12 +31,7 @@ GLOSSARY = Path(__file__).resolve().parent / "data" / "glossary.tsv"
 MAX_RUN = 6
 
 #: The index's analyzer without its Porter stemmer: Latin words are folded by :func:`singular`.
-_ANALYZER = (
-    ArabicTokenizer()
-    | NormalizeFilter()
-    | StopFilter(stoplist=STOP_WORDS, minsize=1)
-    | ArabicStemFilter()
-)
+_ANALYZER = arabic_analyzer(stem_latin=False)
 
 #: French function words, left out of keys as the analyzer leaves out Arabic and English ones.
 FRENCH_STOP_WORDS = frozenset(
@@ -145,6 +137,7 @@ class Thesaurus:
     def __init__(self, concepts: Iterable[Concept] = ()):
         self.concepts: list[Concept] = []
         self._by_key: dict[tuple[str, ...], list[int]] = {}
+        self._form_keys: dict[str, frozenset[tuple[str, ...]]] = {}  # form -> its keys
         for concept in concepts:
             self.add(concept)
 
@@ -152,7 +145,9 @@ class Thesaurus:
         number = len(self.concepts)
         self.concepts.append(concept)
         for form in concept.forms:
-            for phrase in keys(readings(form)):
+            if form not in self._form_keys:
+                self._form_keys[form] = frozenset(keys(readings(form)))
+            for phrase in self._form_keys[form]:
                 if number not in self._by_key.setdefault(phrase, []):
                     self._by_key[phrase].append(number)
 
@@ -184,7 +179,7 @@ class Thesaurus:
                     for number in concepts:
                         concept = self.concepts[number]
                         for form in concept.forms:
-                            if said.isdisjoint(keys(readings(form))) and form not in also:
+                            if said.isdisjoint(self._form_keys[form]) and form not in also:
                                 also.append(form)
                                 sources.append(concept.source)
                     if also:

@@ -95,7 +95,20 @@ def fits(name: str, other: str) -> bool:
     >>> fits("Aghmat", "أغمات"), fits("Aghmat", "الجمعيات"), fits("Jenin", "جنين")
     (True, False, True)
     """
-    mine, theirs = _skeletons(name), _skeletons(other)
+    return _fit(_skeletons(name), _skeletons(other))
+
+
+def fitting(name: str, others) -> tuple[str, ...]:
+    """Those of ``others`` that :func:`fits` ``name``, in their order.
+
+    >>> fitting("Misr", ["المصير", "مصر"])
+    ('مصر',)
+    """
+    mine = _skeletons(name)
+    return tuple(other for other in others if _fit(mine, _skeletons(other)))
+
+
+def _fit(mine: list[list[_Consonant]], theirs: list[list[_Consonant]]) -> bool:
     if len(mine) != len(theirs):
         return True  # not spellings of one another word by word: nothing to compare
     for a, b in zip(mine, theirs, strict=True):
