@@ -24,7 +24,7 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.index import LockError
 from whoosh.util.filelock import try_for
 
-from . import building
+from . import building, morphology
 from .catalogue import Catalogue, LeafCache
 from .schema import build_schema, item_documents, visibility, vocab_document
 from .search import Access, SearchResult, View, run
@@ -153,6 +153,7 @@ class Index:
     def prepare(self) -> None:
         """Read what every search needs (the searcher, the catalogue of its items, the
         vocabulary by consonant key) now, so that the first visitor does not wait for it."""
+        morphology.prepare()
         with self._lock:
             self._current_view().names  # noqa: B018 - read and kept for the searches to come
 

@@ -430,6 +430,12 @@ def _one_edit_keys() -> _OneEditKeys:
     return _OneEditKeys(lexicon().words.exact)
 
 
+def prepare() -> None:
+    """Read the lexicon and make the keys of its misspellings now (most of a second), so
+    that the first search with a mistyped word does not wait for them (a server's start)."""
+    _one_edit_keys()
+
+
 def _edit_positions(word: str) -> set[int]:
     """Where putting a letter in or changing one may make ``word`` a form :func:`_near`
     accepts (a word of the lexicon, or one with an ending of :data:`_NEAR_ENDINGS`)."""

@@ -352,7 +352,7 @@ def _word_found(sql, compiled: Compiled, clause: Clause, access) -> str:
         if plain and group.leaves == clause.leaves:
             if len(compiled.groups) == 1:
                 return "EXISTS (SELECT 1 FROM matched)"
-            return f"EXISTS (SELECT 1 FROM matched m WHERE m.id IN (SELECT id FROM c{n}))"
+            return f"EXISTS (SELECT 1 FROM matched m WHERE m.clauses & {1 << n} <> 0)"
     return (
         f"EXISTS (SELECT 1 FROM search_items i WHERE "
         f"{matches([clause], sql, access.restricted_text)} AND {visible(access, sql)})"
@@ -367,8 +367,9 @@ def _matching(sql, parsed, compiled: Compiled, access, allowed) -> list[str]:
     ``matched`` is one scan of ``search_items`` (a bitmap of the GIN index of every word
     clause at once, visibility checked on the rows read): no join back to the items, whose
     estimate the planner cannot know. With several word clauses, each clause's ids
-    (``c0``, ``c1``, ...) give the tier by hash look-ups; required and excluded clauses are
-    ids looked up alike."""
+    (``c0``, ``c1``, ...) are looked up by hash once per item, into a bit mask of the clauses
+    it matches (``clauses``: bit n for ``cn``), which gives the tier and tells which words
+    found anything; required and excluded clauses are ids looked up alike."""
     staff = access.restricted_text
     ctes, narrowed = [], []
     for n, clause in enumerate(compiled.required):
@@ -377,31 +378,41 @@ def _matching(sql, parsed, compiled: Compiled, access, allowed) -> list[str]:
     if compiled.excluded.leaves:
         ctes.append(f"x AS MATERIALIZED ({clause_ids(compiled.excluded, sql, staff)})")
         narrowed.append("NOT (i.id IN (SELECT id FROM x))")
-    tier = "1" if compiled.groups else "0"
-    if len(compiled.groups) > 1:
-        for n, clause in enumerate(compiled.groups):
-            ctes.append(f"c{n} AS MATERIALIZED ({clause_ids(clause, sql, staff)})")
-        tier = " + ".join(f"(i.id IN (SELECT id FROM c{n}))::int"
-                          for n in range(len(compiled.groups)))  # fmt: skip
-    columns = "i.id, i.facets, i.identifier, i.date, i.year"  # what counts and orders
+    row = "i.id, i.facets, i.identifier, i.date, i.year"  # what counts and orders
     if len(compiled.groups) == 1 and not narrowed:
         # Every item the clause matches, seen or not: their number is the clause's IDF.
         ctes.append(
-            f"hits AS MATERIALIZED (SELECT {columns}, {visible(access, sql)} AS seen "
+            f"hits AS MATERIALIZED (SELECT {row}, {visible(access, sql)} AS seen "
             f"FROM search_items i WHERE {matches(compiled.groups, sql, staff)})"
         )
         ctes.append("matched AS NOT MATERIALIZED (SELECT id, facets, identifier, date, year, "
                     "1 AS tier FROM hits WHERE seen)")  # fmt: skip
+        return _selected(ctes, sql, allowed)
+    conditions = [visible(access, sql), *narrowed]
+    if compiled.groups:
+        conditions.insert(0, matches(compiled.groups, sql, staff))
+    elif not (compiled.required or parsed.empty or (parsed.excluded and not parsed.groups)):
+        conditions = ["FALSE"]  # words that were all stop words
+    where = " AND ".join(conditions)
+    if len(compiled.groups) > 1:  # at most MAX_CLAUSES (24): the mask fits in an integer
+        bits = range(len(compiled.groups))
+        for n, clause in zip(bits, compiled.groups, strict=True):
+            ctes.append(f"c{n} AS MATERIALIZED ({clause_ids(clause, sql, staff)})")
+        mask = " + ".join(f"(i.id IN (SELECT id FROM c{n}))::int * {1 << n}" for n in bits)
+        tier = " + ".join(f"(m.clauses & {1 << n} <> 0)::int" for n in bits)
+        # OFFSET 0 keeps the subquery whole: else each use of the mask in the tier would
+        # look every clause up again (a hash of every clause's ids built three times)
+        found = f"SELECT {row}, {mask} AS clauses FROM search_items i WHERE {where} OFFSET 0"
+        ctes.append(f"matched AS MATERIALIZED (SELECT m.*, {tier} AS tier FROM ({found}) m)")
     else:
-        conditions = [visible(access, sql), *narrowed]
-        if compiled.groups:
-            conditions.insert(0, matches(compiled.groups, sql, staff))
-        elif not (compiled.required or parsed.empty or (parsed.excluded and not parsed.groups)):
-            conditions = ["FALSE"]  # words that were all stop words
-        ctes.append(
-            f"matched AS MATERIALIZED (SELECT {columns}, {tier} AS tier FROM search_items i "
-            f"WHERE {' AND '.join(conditions)})"
-        )
+        tier = "1" if compiled.groups else "0"
+        ctes.append(f"matched AS MATERIALIZED (SELECT {row}, {tier} AS tier "
+                    f"FROM search_items i WHERE {where})")  # fmt: skip
+    return _selected(ctes, sql, allowed)
+
+
+def _selected(ctes: list[str], sql: Statement, allowed) -> list[str]:
+    """``ctes`` and ``selected``: the matched items the facet filters leave."""
     narrowing = [f"facets && {allowed_ids(sql, name, values)}" for name, values in allowed.items()]
     ctes.append(
         f"selected AS {'' if narrowing else 'NOT '}MATERIALIZED (SELECT * FROM matched "
