@@ -301,6 +301,37 @@ def test_outdated_until_a_rebuild_fills_the_tables(index):
     assert index.outdated()
 
 
+def test_a_rebuild_leaves_its_rows_vacuumed_for_index_only_scans(index):
+    """Ranking reads a term's weights from the key of ``search_terms`` alone, which holds only
+    on pages the visibility map marks all-visible: the rebuild vacuums, no waiting for
+    autovacuum (the old rows are gone too)."""
+    index.rebuild([item(f"A-{n}", f"نفحة {' '.join(filler(300, n))}") for n in range(40)])
+    index.rebuild([item(f"A-{n}", f"عسقلان {' '.join(filler(300, n))}") for n in range(40)])
+    with index.engine.connect() as connection:
+        connection.execute(text("SET enable_seqscan = off"))  # the plan searches make
+        connection.execute(text("SET enable_bitmapscan = off"))
+        pages, visible = connection.execute(
+            text("SELECT relpages, relallvisible FROM pg_class WHERE relname = 'search_terms'")
+        ).one()
+        dead = connection.scalar(
+            text("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'search_terms'")
+        )
+        plan = connection.execute(
+            text(
+                "EXPLAIN (ANALYZE, FORMAT JSON) SELECT item_id, weight FROM search_terms "
+                "WHERE term = ANY(ARRAY['عسقلان'])"
+            )  # fmt: skip
+        ).scalar()
+    assert pages > 1 and visible == pages and dead == 0
+    node = plan[0]["Plan"]
+    assert (node["Node Type"], node["Heap Fetches"], node["Actual Rows"]) == (
+        "Index Only Scan",
+        0,
+        40,
+    )
+    assert found(index, "عسقلان", per_page=50) and not found(index, "نفحة")
+
+
 # --- read replicas ---------------------------------------------------------------------------
 
 
