@@ -417,6 +417,11 @@ def test_the_app_searches_and_rebuilds_the_postgresql_tables(tmp_path, search_se
     result = runner.invoke(reindex)
     assert result.exit_code == 0 and "Indexed 1 item(s)" in result.output
     assert client.get("/api/search?q=نفحه").get_json() == data
+    with app.app_context():  # vacuumed after the command's own reading was done
+        pages, visible = db.session.execute(
+            text("SELECT relpages, relallvisible FROM pg_class WHERE relname = 'search_terms'")
+        ).one()
+        assert pages >= 1 and visible == pages
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

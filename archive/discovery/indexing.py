@@ -285,6 +285,9 @@ def reindex(
             if not ids:
                 if progress is not None:  # fewer than counted, when some went meanwhile
                     progress("indexing", done, done)
+                # Done reading: a transaction left open here would keep PostgreSQL from
+                # marking the rebuilt rows visible to all when the rebuild vacuums them.
+                db.session.commit()
                 return
             yield from load_documents(ids)
             last, done = ids[-1], done + len(ids)
