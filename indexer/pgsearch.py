@@ -395,9 +395,9 @@ def _matching(sql, parsed, compiled: Compiled, access, allowed) -> list[str]:
         conditions = ["FALSE"]  # words that were all stop words
     where = " AND ".join(conditions)
     if len(compiled.groups) > 1:  # at most MAX_CLAUSES (24): the mask fits in an integer
-        bits = range(len(compiled.groups))
-        for n, clause in zip(bits, compiled.groups, strict=True):
+        for n, clause in enumerate(compiled.groups):
             ctes.append(f"c{n} AS MATERIALIZED ({clause_ids(clause, sql, staff)})")
+        bits = range(len(compiled.groups))
         mask = " + ".join(f"(i.id IN (SELECT id FROM c{n}))::int * {1 << n}" for n in bits)
         tier = " + ".join(f"(m.clauses & {1 << n} <> 0)::int" for n in bits)
         # OFFSET 0 keeps the subquery whole: else each use of the mask in the tier would

@@ -320,15 +320,12 @@ def test_a_rebuild_leaves_its_rows_vacuumed_for_index_only_scans(index):
             text(
                 "EXPLAIN (ANALYZE, FORMAT JSON) SELECT item_id, weight FROM search_terms "
                 "WHERE term = ANY(ARRAY['عسقلان'])"
-            )  # fmt: skip
+            )
         ).scalar()
     assert pages > 1 and visible == pages and dead == 0
     node = plan[0]["Plan"]
-    assert (node["Node Type"], node["Heap Fetches"], node["Actual Rows"]) == (
-        "Index Only Scan",
-        0,
-        40,
-    )
+    scan = (node["Node Type"], node["Heap Fetches"], node["Actual Rows"])
+    assert scan == ("Index Only Scan", 0, 40)
     assert found(index, "عسقلان", per_page=50) and not found(index, "نفحة")
 
 
